@@ -52,7 +52,10 @@ export const oauth2Auth = z.object({
   authorizationEndpointHeaders: stringMap.optional(),
   authorizationEndpointQueryParameters: stringMap.optional(),
   authorizationCode: z.string().optional().describe("Secret. Exchanged once for a refresh token."),
-  refreshToken: z.string().optional().describe("Secret. Used instead of authorizationCode when already known."),
+  refreshToken: z
+    .string()
+    .optional()
+    .describe("Secret. Used instead of authorizationCode when already known."),
   redirectUri: z.string().optional(),
   scope: z.string().optional(),
   userName: z.string().optional().describe("Resource-owner password grant only."),
@@ -77,7 +80,10 @@ export const jwtTokenAuth = z.object({
   jwtTokenInResponseHeader: z.boolean().default(false),
   jwtTokenHeaderName: z.string().default("Authorization"),
   jwtTokenIdentifier: z.string().optional(),
-  apiKeyName: z.string().optional().describe("Header that carries the token on data requests (default Authorization)."),
+  apiKeyName: z
+    .string()
+    .optional()
+    .describe("Header that carries the token on data requests (default Authorization)."),
   queryParameters: stringMap.optional(),
   headers: stringMap.optional(),
   requestTimeoutInSeconds: z.number().int().min(1).max(180).default(100),
@@ -278,7 +284,11 @@ export const connectorProperties = z.object({
   addOnAttributes: stringMap.default({}),
   auth: authConfig,
   request: requestConfig,
-  paging: pagingConfig.default({ pagingType: "None", pagingInfoPlacement: "QueryString", pagingQueryParamOnly: false }),
+  paging: pagingConfig.default({
+    pagingType: "None",
+    pagingInfoPlacement: "QueryString",
+    pagingQueryParamOnly: false,
+  }),
   response: responseConfig,
   dcrConfig: dcrConfig.optional(),
   stepInfo: stepInfo.optional(),
