@@ -1,0 +1,110 @@
+/**
+ * Every app-level setting ccp-poller reads, with its default: the one table README, local.settings.sample.json
+ * and the Bicep template are checked against. Per-connector values (placeholders, secrets) are not here: they
+ * come from `CCP_<CONNECTOR_ID>_<NAME>` variables (see src/definition).
+ */
+export interface AppSettingSpec {
+  name: string;
+  /** Undefined = required where it is used, or optional with no default. */
+  default?: string;
+  description: string;
+  /** Set by infra/main.bicep on the deployed function app. */
+  setInAzure: boolean;
+}
+
+export const appSettings = [
+  {
+    name: "AzureWebJobsStorage",
+    description:
+      "Storage connection string for the watermark table (locally `UseDevelopmentStorage=true` for Azurite). In Azure, use the identity-based `AzureWebJobsStorage__*` settings instead.",
+    setInAzure: false,
+  },
+  {
+    name: "AzureWebJobsStorage__tableServiceUri",
+    description:
+      "Table endpoint (https://<account>.table.core.windows.net) used with managed identity in Azure.",
+    setInAzure: true,
+  },
+  {
+    name: "AzureWebJobsStorage__blobServiceUri",
+    description: "Blob endpoint used with managed identity in Azure (dead-letter container).",
+    setInAzure: true,
+  },
+  {
+    name: "AzureWebJobsStorage__credential",
+    default: "managedidentity",
+    description: "Credential kind for the identity-based storage connection.",
+    setInAzure: true,
+  },
+  {
+    name: "AzureWebJobsStorage__clientId",
+    description: "Client id of the user-assigned managed identity for storage.",
+    setInAzure: true,
+  },
+  {
+    name: "AZURE_CLIENT_ID",
+    description:
+      "Client id of the user-assigned managed identity DefaultAzureCredential uses (Logs Ingestion, Key Vault).",
+    setInAzure: true,
+  },
+  {
+    name: "CONNECTORS_DIR",
+    default: "connectors",
+    description: "Folder (relative to the app root) holding the connector definitions to poll.",
+    setInAzure: true,
+  },
+  {
+    name: "CONNECTOR_SETTINGS_FILE",
+    description:
+      'Optional JSON file of non-secret per-connector values: `{ "<connectorId>": { "<name>": "value" } }`.',
+    setInAzure: false,
+  },
+  {
+    name: "STATE_TABLE_NAME",
+    default: "CcpPollerWatermarks",
+    description: "Table holding one watermark row per connector and the run history.",
+    setInAzure: true,
+  },
+  {
+    name: "DEAD_LETTER_CONTAINER",
+    default: "ccp-poller-dead-letter",
+    description:
+      "Blob container for records the Logs Ingestion API can never accept (too large for any call).",
+    setInAzure: true,
+  },
+  {
+    name: "POLL_SCHEDULE",
+    default: "0 */5 * * * *",
+    description: "NCRONTAB schedule of the timer function.",
+    setInAzure: true,
+  },
+  {
+    name: "RUN_BUDGET_SECONDS",
+    default: "480",
+    description: "Time budget of one run; kept safely below host.json functionTimeout (10 minutes).",
+    setInAzure: true,
+  },
+  {
+    name: "CONNECTOR_CONCURRENCY",
+    default: "4",
+    description: "How many connectors one run polls at the same time.",
+    setInAzure: true,
+  },
+  {
+    name: "INITIAL_LOOKBACK_MINUTES",
+    description: "How far back a connector's first run starts. Default: one query window.",
+    setInAzure: false,
+  },
+] as const satisfies readonly AppSettingSpec[];
+
+export type AppSettingName = (typeof appSettings)[number]["name"];
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** Reads an app setting, falling back to its documented default. */
+export function readSetting(env: Env, name: AppSettingName): string | undefined {
+  const value = env[name];
+  if (value !== undefined && value !== "") return value;
+  const spec: AppSettingSpec | undefined = appSettings.find((s) => s.name === name);
+  return spec?.default;
+}
