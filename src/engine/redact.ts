@@ -1,0 +1,47 @@
+/** Replaces every bound secret (and its URL-encoded and base64 forms) with `***`. */
+export const REDACTED = "***";
+
+/**
+ * Returns `text` with every occurrence of each secret replaced. Longest secrets go first so a secret that
+ * contains another is removed whole. Encoded forms are covered because secrets travel in query strings
+ * (percent-encoded) and in Basic credentials (base64).
+ */
+export function redact(text: string, secrets: readonly string[]): string {
+  const needles = new Set<string>();
+  for (const secret of secrets) {
+    if (!secret) continue;
+    needles.add(secret);
+    needles.add(encodeURIComponent(secret));
+    needles.add(new URLSearchParams({ s: secret }).toString().slice(2));
+    needles.add(Buffer.from(secret).toString("base64").replace(/=+$/, ""));
+  }
+  needles.delete("");
+  let out = text;
+  for (const needle of [...needles].sort((a, b) => b.length - a.length)) {
+    out = out.split(needle).join(REDACTED);
+  }
+  return out;
+}
+
+/** Query parameter names whose values are treated as secret even when not bound from a secret field. */
+const sensitiveParam = /key|token|secret|password|passwd|signature|sig$|code|auth|session|hash/i;
+
+/** A URL safe to log: no user info, values of secret-looking query parameters replaced, secrets redacted. */
+export function safeUrl(url: URL, secrets: readonly string[] = []): string {
+  const copy = new URL(url.href);
+  copy.username = "";
+  copy.password = "";
+  for (const name of new Set(copy.searchParams.keys())) {
+    if (sensitiveParam.test(name)) copy.searchParams.set(name, REDACTED);
+  }
+  return redact(copy.href, secrets);
+}
+
+/** A short excerpt of a response body for error messages: first bytes, control characters flattened, redacted. */
+export function excerpt(body: Buffer | string, secrets: readonly string[] = [], max = 200): string {
+  const text = typeof body === "string" ? body : body.subarray(0, max * 4).toString("utf8");
+  // Newlines and other control characters would break a one-line log entry.
+  const flat = text.replace(/\p{Cc}+/gu, " ").trim();
+  const cut = flat.length > max ? `${flat.slice(0, max)}…` : flat;
+  return redact(cut, secrets);
+}
