@@ -4,13 +4,19 @@
  * masked. The request (headers, body) is never attached, not even as `cause`.
  */
 
-const REDACTED = "[redacted]";
+import { REDACTED, redact } from "../engine/redact.ts";
+
 const EXCERPT_CHARS = 200;
 
 /** JSON or form fields whose values are credentials in any token/login response. */
 const SECRET_FIELD = /(token|secret|password|passwd|session|jwt|assertion|code|key|cookie)/i;
 
-export type AuthErrorKind = "token-request" | "token-response" | "configuration";
+/**
+ * `token-request`: the token/login endpoint failed or refused; `token-response`: it answered 2xx without a
+ * usable credential; `configuration`: the auth block cannot work as written; `unauthorized`: the API still
+ * answered 401 after the credentials were renewed.
+ */
+export type AuthErrorKind = "token-request" | "token-response" | "configuration" | "unauthorized";
 
 export class AuthError extends Error {
   override readonly name = "AuthError";
@@ -52,12 +58,9 @@ export function describeEndpoint(endpoint: string | URL): string {
   }
 }
 
-/** Replaces every occurrence of each secret (longest first, so a secret containing another is fully masked). */
+/** Replaces each secret and its URL-encoded and base64 forms (the engine's redaction, shared). */
 export function maskSecrets(text: string, secrets: readonly string[]): string {
-  let masked = text;
-  const ordered = secrets.filter((secret) => secret.length > 0).sort((a, b) => b.length - a.length);
-  for (const secret of ordered) masked = masked.split(secret).join(REDACTED);
-  return masked;
+  return redact(text, secrets);
 }
 
 /**

@@ -9,6 +9,7 @@ import { oauth2Strategy } from "./oauth2.ts";
 import { sessionStrategy } from "./session.ts";
 
 export { AuthError, type AuthErrorKind } from "./errors.ts";
+export { sendAuthenticated } from "./send.ts";
 
 export const authStrategies: { [K in AuthType]: AuthStrategy<Extract<SupportedAuthConfig, { type: K }>> } = {
   Basic: basicStrategy,
