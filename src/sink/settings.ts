@@ -1,0 +1,47 @@
+/**
+ * Wiring the sink from app settings: the Azure credential, the dead-letter container, and the client
+ * options that make the SDK trust the local stand-in's self-signed certificate.
+ */
+import { DefaultAzureCredential, type TokenCredential } from "@azure/identity";
+import type { LogsIngestionClientOptions } from "@azure/monitor-ingestion";
+import { BlobServiceClient } from "@azure/storage-blob";
+import { type Env, readSetting } from "../config/app-settings.ts";
+import { createBlobDeadLetterStore, type DeadLetterStore } from "./dead-letter.ts";
+
+/** Managed identity in Azure: `AZURE_CLIENT_ID` names the user-assigned identity. */
+export function createAzureCredential(env: Env): TokenCredential {
+  const clientId = readSetting(env, "AZURE_CLIENT_ID");
+  return new DefaultAzureCredential(clientId === undefined ? {} : { managedIdentityClientId: clientId });
+}
+
+/**
+ * Client options trusting one extra CA for this client only (the pipeline's `tlsOptions` become the
+ * https.Agent's `ca`), so TLS verification stays on and nothing process-wide changes. The CA replaces the
+ * public roots for this client: use it only for the stand-in.
+ */
+export function standinClientOptions(
+  caCertPem: string,
+  options: LogsIngestionClientOptions = {},
+): LogsIngestionClientOptions {
+  return { ...options, tlsOptions: { ca: caCertPem } };
+}
+
+/**
+ * The `DEAD_LETTER_CONTAINER` container: through the `AzureWebJobsStorage` connection string when set
+ * (Azurite locally), otherwise `AzureWebJobsStorage__blobServiceUri` with the credential.
+ */
+export function createDeadLetterStoreFromSettings(env: Env, credential: TokenCredential): DeadLetterStore {
+  const containerName = readSetting(env, "DEAD_LETTER_CONTAINER") ?? "ccp-poller-dead-letter";
+  const connectionString = readSetting(env, "AzureWebJobsStorage");
+  const serviceUri = readSetting(env, "AzureWebJobsStorage__blobServiceUri");
+  let service: BlobServiceClient;
+  if (connectionString !== undefined) service = BlobServiceClient.fromConnectionString(connectionString);
+  else if (serviceUri !== undefined) service = new BlobServiceClient(serviceUri, credential);
+  else {
+    throw new Error(
+      "Dead-letter store: expected app setting AzureWebJobsStorage (connection string) or " +
+        "AzureWebJobsStorage__blobServiceUri (blob endpoint used with managed identity).",
+    );
+  }
+  return createBlobDeadLetterStore(service.getContainerClient(containerName));
+}
