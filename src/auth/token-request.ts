@@ -1,6 +1,6 @@
 /** Sends token and login requests through the engine's HTTP client and turns every failure into a safe `AuthError`. */
-import { JSONPath } from "jsonpath-plus";
 import { HttpStatusError } from "../engine/errors.ts";
+import { firstJsonPath } from "../engine/jsonpath.ts";
 import type { AuthDeps, HttpResponse, OutgoingRequest } from "../engine/types.ts";
 import { AuthError, describeEndpoint, maskSecrets, safeExcerpt } from "./errors.ts";
 
@@ -65,9 +65,7 @@ export function parseJsonResponse(response: HttpResponse, context: TokenRequestC
 
 /** The first string (or number) at `path` in `json`; undefined when the path selects nothing usable. */
 export function readJsonPath(json: unknown, path: string): string | undefined {
-  if (typeof json !== "object" || json === null) return undefined;
-  const matches: unknown = JSONPath({ path, json: json as object, wrap: true });
-  const first = Array.isArray(matches) ? matches[0] : undefined;
+  const first = firstJsonPath(json, path);
   if (typeof first === "string" && first !== "") return first;
   if (typeof first === "number") return String(first);
   return undefined;
