@@ -138,7 +138,12 @@ export const rateLimitConfig = z.object({
   evaluation: z.object({ checkMode: z.enum(["OnlyWhen429"]).default("OnlyWhen429") }).optional(),
   extraction: z
     .object({
-      source: z.enum(["CustomHeaders"]).default("CustomHeaders"),
+      source: z
+        .enum(["CustomHeaders", "DefaultHeaders"])
+        .default("CustomHeaders")
+        .describe(
+          "`DefaultHeaders` (seen in Okta's poller, undocumented): the API's standard rate-limit headers.",
+        ),
       headers: z
         .object({
           limit: rateLimitHeader.optional(),

@@ -1,0 +1,155 @@
+/** Known traps: definitions that validate but do not behave the way their author probably expects. */
+import type { JsonPathSegment } from "./errors.ts";
+import { isRecord } from "./keys.ts";
+import type { ConnectorProperties } from "./schema.ts";
+
+export interface LintFinding {
+  path: JsonPathSegment[];
+  code: string;
+  message: string;
+}
+
+/** Runtime tokens the engine fills in; anything else written `{_Like_This}` is almost certainly a typo. */
+export const runtimeTokens = [
+  "_QueryWindowStartTime",
+  "_QueryWindowEndTime",
+  "_QueryWindowStartDay",
+  "_QueryWindowEndDay",
+  "_APIKeyName",
+  "_APIKey",
+] as const;
+
+export function lintProperties(p: ConnectorProperties): LintFinding[] {
+  const findings: LintFinding[] = [];
+  const add = (path: JsonPathSegment[], code: string, message: string) =>
+    findings.push({ path, code, message });
+  const { request, paging, auth } = p;
+
+  if (paging.pagingType === "PersistentToken" || paging.pagingType === "PersistentLinkHeader") {
+    add(
+      ["paging", "pagingType"],
+      "persistent-paging-single-runner",
+      `${paging.pagingType} keeps one server-side cursor: only one runner may poll this connector at a time (the lease enforces it; never run two apps against it)`,
+    );
+  }
+  if (
+    paging.pagingType === "Offset" &&
+    !Object.keys(request.queryParameters ?? {}).includes(paging.offsetParaName)
+  ) {
+    add(
+      ["paging", "offsetParaName"],
+      "offset-first-call",
+      `the first request of each window carries no ${paging.offsetParaName} parameter in CCP; the API must treat a missing offset as the start`,
+    );
+  }
+  if (
+    paging.pageSize !== undefined &&
+    paging.pageSizeParameterName === undefined &&
+    paging.pagingType !== "None"
+  ) {
+    add(
+      ["paging", "pageSize"],
+      "page-size-not-sent",
+      "pageSize is set without pageSizeParameterName, so it is never sent",
+    );
+  }
+  const needsBody = request.httpMethod === "POST" && request.queryParametersTemplate !== undefined;
+  if (needsBody && paging.pagingType !== "None" && paging.pagingInfoPlacement === "QueryString") {
+    add(
+      ["paging", "pagingInfoPlacement"],
+      "post-paging-placement",
+      "POST with a body template: paging values go to the query string (pagingInfoPlacement QueryString); set RequestBody if the API reads them from the body",
+    );
+  }
+  if (request.httpMethod === "GET" && paging.pagingInfoPlacement === "RequestBody") {
+    add(
+      ["paging", "pagingInfoPlacement"],
+      "get-paging-in-body",
+      "GET requests have no body: paging values placed in the RequestBody are lost",
+    );
+  }
+  if (request.httpMethod === "GET" && request.isPostPayloadJson) {
+    add(
+      ["request", "isPostPayloadJson"],
+      "get-with-json-body",
+      "isPostPayloadJson is ignored on a GET request (no body is sent)",
+    );
+  }
+  if ((request.startTimeAttributeName === undefined) !== (request.endTimeAttributeName === undefined)) {
+    const [present, missing] =
+      request.startTimeAttributeName === undefined
+        ? ["endTimeAttributeName", "start"]
+        : ["startTimeAttributeName", "end"];
+    add(
+      ["request", present],
+      "half-open-window",
+      `only ${present} is set: the window ${missing} is not sent, so consecutive windows can return the same events (duplicates) or miss late ones`,
+    );
+  }
+  if (/['"]$/.test(request.apiEndpoint)) {
+    add(
+      ["request", "apiEndpoint"],
+      "endpoint-stray-quote",
+      "apiEndpoint ends with a quote character, which is sent as part of the path",
+    );
+  }
+  if (
+    auth.type === "APIKey" &&
+    auth.isApiKeyInPostPayload &&
+    !(request.queryParametersTemplate ?? "").includes("{_APIKey}")
+  ) {
+    add(
+      ["auth", "isApiKeyInPostPayload"],
+      "api-key-body-without-template",
+      "isApiKeyInPostPayload is set but queryParametersTemplate has no {_APIKey}: CCP does not document where the key goes then",
+    );
+  }
+  p.response.eventsJsonPaths.forEach((path, i) => {
+    if (path.trim() === "")
+      add(
+        ["response", "eventsJsonPaths", i],
+        "empty-events-path",
+        'an empty eventsJsonPath selects nothing; use "$" for the whole body',
+      );
+  });
+  scanStrings(p, [], (text, path) => {
+    if (/\$\.?@odata\.\w+/i.test(text)) {
+      add(
+        path,
+        "odata-path",
+        `${JSON.stringify(text)}: write OData keys bracketed, e.g. $['@odata.nextLink'] (a dot splits the key)`,
+      );
+    }
+    for (const m of text.matchAll(/\{(_[A-Za-z]+)\}/g)) {
+      const token = m[1] as string;
+      if (!(runtimeTokens as readonly string[]).includes(token)) {
+        const suggestion = closestToken(token);
+        add(
+          path,
+          "unknown-runtime-token",
+          `{${token}} is not a runtime token and is sent literally${suggestion ? ` (did you mean {${suggestion}}?)` : ""}`,
+        );
+      }
+    }
+  });
+  return findings;
+}
+
+function scanStrings(
+  value: unknown,
+  path: JsonPathSegment[],
+  visit: (text: string, path: JsonPathSegment[]) => void,
+): void {
+  if (typeof value === "string") visit(value, path);
+  else if (Array.isArray(value))
+    for (const [i, item] of value.entries()) scanStrings(item, [...path, i], visit);
+  else if (isRecord(value)) for (const [k, v] of Object.entries(value)) scanStrings(v, [...path, k], visit);
+}
+
+function closestToken(token: string): string | undefined {
+  const lower = token.toLowerCase();
+  return runtimeTokens.find((t) => {
+    const known = t.toLowerCase();
+    return known.startsWith(lower.slice(0, 14)) && Math.abs(known.length - lower.length) <= 2;
+  });
+}

@@ -1,0 +1,129 @@
+/** Features this poller deliberately does not run, detected on the raw properties before anything else. */
+import type { JsonPathSegment, RefusalCode } from "./errors.ts";
+import { findKey, isRecord } from "./keys.ts";
+import { unsupportedAuthTypes } from "./schema.ts";
+
+export interface RawRefusal {
+  path: JsonPathSegment[];
+  code: RefusalCode;
+  reason: string;
+}
+
+export function findRefusal(properties: Record<string, unknown>): RawRefusal | undefined {
+  const authKey = findKey(properties, "auth");
+  const auth = authKey === undefined ? undefined : properties[authKey];
+  if (authKey !== undefined && isRecord(auth)) {
+    const typeKey = findKey(auth, "type", "authType");
+    const type = typeKey === undefined ? undefined : auth[typeKey];
+    const unsupported = unsupportedAuthTypes.find(
+      (t) => typeof type === "string" && t.toLowerCase() === type.toLowerCase(),
+    );
+    if (typeKey !== undefined && unsupported !== undefined) {
+      return {
+        path: [authKey, typeKey],
+        code: "unsupported-auth",
+        reason: `auth type ${unsupported} is not a REST polling auth (supported: Basic, APIKey, OAuth2, JwtToken, Session, None)`,
+      };
+    }
+  }
+  if (authKey !== undefined && isRecord(auth)) {
+    const typeKey = findKey(auth, "type", "authType");
+    const endpointKey = findKey(auth, "tokenEndpoint");
+    if (
+      typeKey !== undefined &&
+      String(auth[typeKey]).toLowerCase() === "basic" &&
+      endpointKey !== undefined
+    ) {
+      return {
+        path: [authKey, endpointKey],
+        code: "basic-token-login",
+        reason: "auth type Basic with a TokenEndpoint is an undocumented login-for-token flow (use JwtToken)",
+      };
+    }
+  }
+  const dcrKey = findKey(properties, "dcrConfig");
+  const dcr = dcrKey === undefined ? undefined : properties[dcrKey];
+  const streamKey = isRecord(dcr) ? findKey(dcr, "streamName") : undefined;
+  if (
+    dcrKey !== undefined &&
+    isRecord(dcr) &&
+    streamKey !== undefined &&
+    /^SENTINEL_/i.test(String(dcr[streamKey]))
+  ) {
+    return {
+      path: [dcrKey, streamKey],
+      code: "builtin-stream",
+      reason: `stream ${String(dcr[streamKey])} is Sentinel-internal; the Logs Ingestion API accepts only Custom-* streams declared in your DCR`,
+    };
+  }
+  for (const name of ["stepInfo", "stepCollectorConfigs"]) {
+    const key = findKey(properties, name);
+    if (key !== undefined) {
+      return {
+        path: [key],
+        code: "nested-steps",
+        reason: "nested multi-step polling is not run by this engine",
+      };
+    }
+  }
+  const pagingKey = findKey(properties, "paging");
+  const paging = pagingKey === undefined ? undefined : properties[pagingKey];
+  if (pagingKey !== undefined && isRecord(paging)) {
+    const typeKey = findKey(paging, "pagingType");
+    const type = typeKey === undefined ? undefined : paging[typeKey];
+    if (typeKey !== undefined && typeof type === "string" && type.toLowerCase() === "timestamp") {
+      return {
+        path: [pagingKey, typeKey],
+        code: "legacy-timestamp-paging",
+        reason:
+          "legacy pagingType TimeStamp (next request starts at the latest event time) has no RestApiPoller equivalent",
+      };
+    }
+    const checks: [string, RefusalCode, string][] = [
+      [
+        "condition",
+        "paging-condition",
+        "paging.condition holds JavaScript-like expressions, which are never evaluated",
+      ],
+      [
+        "tokenTransform",
+        "token-transform",
+        "paging.tokenTransform (split/slice of the next-page token) is not implemented",
+      ],
+      [
+        "offsetEndParaName",
+        "body-offset-range",
+        "offsetEndParaName (an offset range written into a POST body) is not implemented",
+      ],
+    ];
+    for (const [field, code, reason] of checks) {
+      const key = findKey(paging, field);
+      if (key !== undefined) return { path: [pagingKey, key], code, reason };
+    }
+  }
+  return findLogicAppsExpression(properties, []);
+}
+
+function findLogicAppsExpression(value: unknown, path: JsonPathSegment[]): RawRefusal | undefined {
+  if (typeof value === "string") {
+    return /^@\{?[A-Za-z]+\(/.test(value.trim())
+      ? {
+          path,
+          code: "logic-apps-expression",
+          reason: `${JSON.stringify(value)} is a Logic Apps expression, not CCP syntax; it would be sent literally`,
+        }
+      : undefined;
+  }
+  if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) {
+      const found = findLogicAppsExpression(item, [...path, i]);
+      if (found) return found;
+    }
+  } else if (isRecord(value)) {
+    for (const [key, item] of Object.entries(value)) {
+      const found = findLogicAppsExpression(item, [...path, key]);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
