@@ -1,0 +1,31 @@
+/** The state layer's public surface: what the runner and the CLI import. */
+export { createStateTableClient, type StateAuthKind, type StateTableConnection } from "./config.ts";
+export {
+  ConnectorNotRegisteredError,
+  LeaseLostError,
+  StateConfigError,
+  StateError,
+  StateUnavailableError,
+  StateValueTooLargeError,
+  WindowNotContiguousError,
+} from "./errors.ts";
+export { defaultHistoryRetention, type RunOutcome, type RunRecord } from "./history.ts";
+export {
+  defaultStatusPolicy,
+  deriveStatus,
+  formatWindow,
+  limits,
+  type StatusPolicy,
+  type TotalCounts,
+  type WatermarkRow,
+  type WatermarkStatus,
+  type WindowCounts,
+} from "./row.ts";
+export {
+  createWatermarkStore,
+  type Lease,
+  type LeaseOptions,
+  type RegisteredConnector,
+  type WatermarkStore,
+  type WatermarkStoreOptions,
+} from "./watermark-store.ts";

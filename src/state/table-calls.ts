@@ -1,0 +1,48 @@
+/**
+ * One place that turns `@azure/data-tables` failures into the state layer's vocabulary. The SDK leaves
+ * `RestError.code` undefined for table errors, so branch on `statusCode` only.
+ */
+import { StateUnavailableError } from "./errors.ts";
+
+/** HTTP status of a table error, or undefined when no response arrived (refused, DNS, timeout). */
+export function tableStatus(error: unknown): number | undefined {
+  if (typeof error === "object" && error !== null && "statusCode" in error) {
+    const status = (error as { statusCode?: unknown }).statusCode;
+    return typeof status === "number" ? status : undefined;
+  }
+  return undefined;
+}
+
+function isUnavailable(error: unknown): boolean {
+  if (error instanceof StateUnavailableError) return false;
+  if (typeof error === "object" && error !== null && (error as { name?: unknown }).name === "AbortError") {
+    return false;
+  }
+  const status = tableStatus(error);
+  return status === undefined ? isTransportError(error) : status === 408 || status >= 500;
+}
+
+function isTransportError(error: unknown): boolean {
+  // The SDK's RestError without a status, or a raw socket error: both mean the service was not reached.
+  const shape = error as { name?: unknown; code?: unknown };
+  return shape?.name === "RestError" || (typeof shape?.code === "string" && /^E[A-Z]+/.test(shape.code));
+}
+
+/** Runs one table call; "storage is down" becomes a `StateUnavailableError`, everything else passes through. */
+export async function tableCall<T>(tableUrl: string, what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (!isUnavailable(error)) throw error;
+    const status = tableStatus(error);
+    const reason =
+      status === undefined
+        ? ((error as { code?: unknown }).code ?? (error as Error).message ?? "no response")
+        : `HTTP ${status}`;
+    throw new StateUnavailableError(
+      `Table Storage at ${tableUrl} is unavailable (${String(reason)}) while trying to ${what}. Retry later; the row's etag guards against a write that landed anyway.`,
+      tableUrl,
+      { cause: error },
+    );
+  }
+}
