@@ -82,8 +82,14 @@ export interface Logger {
 
 export interface EngineDeps {
   clock: Clock;
+  /** Shared client for auth token endpoints; each connector's data requests get their own client. */
   http: HttpClient;
   logger: Logger;
+  /**
+   * Builds each connector's data-request client (its own QPS budget and rate-limit headers). Default:
+   * `createHttpClient` from `src/engine/http.ts` with this clock and logger.
+   */
+  createHttpClient?: (connector: Connector) => HttpClient;
 }
 
 /** One page of a window, yielded as soon as it is decoded. */

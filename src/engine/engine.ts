@@ -1,0 +1,171 @@
+/**
+ * The engine: plans windows and polls one window as an async stream of pages.
+ *
+ * Per connector (keyed by id and definition hash) the engine keeps one Authenticator (tokens stay cached)
+ * and one HttpClient (its QPS budget covers every request of the connector). A window's pages are fetched
+ * one after another and yielded as soon as each is decoded, so a window is never held in memory. A 401
+ * triggers `onUnauthorized()` once and one retry. Every error that leaves the engine has the connector's
+ * secrets redacted from its message and stack.
+ */
+import { createAuthenticator } from "../auth/index.ts";
+import type { Connector } from "../definition/schema.ts";
+import { pagingStrategies } from "../paging/index.ts";
+import type { PagingStrategy } from "../paging/types.ts";
+import { EngineError, HttpStatusError } from "./errors.ts";
+import { createHttpClient, type HttpClientOptions } from "./http.ts";
+import { redact } from "./redact.ts";
+import { buildRequest } from "./request.ts";
+import { decodeResponse } from "./response.ts";
+import type {
+  Authenticator,
+  Engine,
+  EngineDeps,
+  HttpClient,
+  OutgoingRequest,
+  Page,
+  PollOptions,
+  Window,
+} from "./types.ts";
+import { planWindows } from "./windows.ts";
+
+export const DEFAULT_MAX_PAGES = 10_000;
+
+/** The HTTP client options a connector's definition implies (QPS budget, rate-limit headers, secrets). */
+export function connectorHttpOptions(connector: Connector): HttpClientOptions {
+  const { rateLimitQPS, rateLimitConfig } = connector.properties.request;
+  return {
+    ...(rateLimitQPS !== undefined ? { rateLimitQPS } : {}),
+    ...(rateLimitConfig !== undefined ? { rateLimitConfig } : {}),
+    secrets: connector.secrets,
+  };
+}
+
+interface ConnectorClients {
+  auth: Authenticator;
+  http: HttpClient;
+}
+
+export function createEngine(deps: EngineDeps): Engine {
+  const clients = new Map<string, ConnectorClients>();
+  const clientsFor = (connector: Connector): ConnectorClients => {
+    const key = `${connector.id}\u0000${connector.definitionHash}`;
+    let entry = clients.get(key);
+    if (!entry) {
+      entry = {
+        auth: createAuthenticator(connector.properties.auth, { http: deps.http, clock: deps.clock }),
+        http:
+          deps.createHttpClient?.(connector) ??
+          createHttpClient({ ...connectorHttpOptions(connector), clock: deps.clock, logger: deps.logger }),
+      };
+      clients.set(key, entry);
+    }
+    return entry;
+  };
+
+  async function* pollWindow(
+    connector: Connector,
+    window: Window,
+    options: PollOptions = {},
+  ): AsyncGenerator<Page> {
+    try {
+      yield* pages(connector, window, options);
+    } catch (error) {
+      throw redactError(error, connector.secrets);
+    }
+  }
+
+  async function* pages(connector: Connector, window: Window, options: PollOptions): AsyncGenerator<Page> {
+    const { auth, http } = clientsFor(connector);
+    const { request: requestConfig, response: responseConfig, paging } = connector.properties;
+    const maxPages = options.maxPages ?? DEFAULT_MAX_PAGES;
+    const sendOptions = {
+      timeoutMs: requestConfig.timeoutInSeconds * 1000,
+      retryCount: requestConfig.retryCount,
+      ...(options.signal ? { signal: options.signal } : {}),
+    };
+
+    const base = buildRequest(connector, { window, templateVariables: auth.templateVariables });
+    const session = (pagingStrategies[paging.pagingType] as PagingStrategy).start(paging, {
+      request: base,
+      ...(options.cursor !== undefined ? { cursor: options.cursor } : {}),
+      allowedOrigins: allowedOrigins(connector, base.url),
+    });
+
+    const seen = new Map<string, number>();
+    let request: OutgoingRequest | undefined = session.first();
+    let eventsSoFar = 0;
+    for (let number = 1; request; number++) {
+      if (number > maxPages) {
+        throw new EngineError(
+          "paging",
+          `${connector.source.file}: more than ${maxPages} pages in window ${window.start.toISOString()}/` +
+            `${window.end.toISOString()}; stopped (raise PollOptions.maxPages if the API really returns this much)`,
+        );
+      }
+      const fingerprint = requestFingerprint(request);
+      const earlier = seen.get(fingerprint);
+      if (earlier !== undefined) {
+        throw new EngineError(
+          "paging",
+          `${connector.source.file}: page ${number} would repeat the request of page ${earlier} ` +
+            `(${paging.pagingType} returned the same next-page token or URL); stopped to avoid a loop`,
+        );
+      }
+      seen.set(fingerprint, number);
+
+      const response = await send(auth, http, request, sendOptions);
+      const { document, events } = decodeResponse(responseConfig, response, connector.secrets);
+      eventsSoFar += events.length;
+      const next = session.next({ number, request, response, document, events, eventsSoFar });
+      const cursor = session.cursor?.();
+      yield { number, events, bytes: response.body.length, ...(cursor !== undefined ? { cursor } : {}) };
+      request = next;
+    }
+  }
+
+  async function send(
+    auth: Authenticator,
+    http: HttpClient,
+    request: OutgoingRequest,
+    sendOptions: Parameters<HttpClient["send"]>[1],
+  ) {
+    try {
+      return await http.send(await auth.apply(request, sendOptions?.signal), sendOptions);
+    } catch (error) {
+      const unauthorized = error instanceof HttpStatusError && error.status === 401;
+      if (!unauthorized || !auth.onUnauthorized || !(await auth.onUnauthorized(sendOptions?.signal)))
+        throw error;
+      return await http.send(await auth.apply(request, sendOptions?.signal), sendOptions);
+    }
+  }
+
+  return {
+    planWindows: (connector, committedThrough, options) => planWindows(connector, committedThrough, options),
+    pollWindow,
+  };
+}
+
+function allowedOrigins(connector: Connector, endpoint: URL): string[] {
+  const origins = [endpoint.origin];
+  const paging = connector.properties.paging;
+  if (paging.pagingType === "NextPageUrl" && paging.nextPageUrl) {
+    try {
+      origins.push(new URL(paging.nextPageUrl).origin);
+    } catch {
+      // A relative nextPageUrl resolves against the endpoint, whose origin is already allowed.
+    }
+  }
+  return origins;
+}
+
+/** Identifies a request for the loop guard: same method, URL, paging headers and body means the same page. */
+function requestFingerprint(request: OutgoingRequest): string {
+  return JSON.stringify([request.method, request.url.href, request.headers, request.body ?? null]);
+}
+
+function redactError(error: unknown, secrets: readonly string[]): unknown {
+  if (!(error instanceof Error) || secrets.length === 0) return error;
+  error.message = redact(error.message, secrets);
+  if (error.stack) error.stack = redact(error.stack, secrets);
+  return error;
+}

@@ -1,0 +1,57 @@
+/**
+ * JSONPath evaluation for events, tokens and flags. Plain member chains (`$`, `$.a.b`) are walked directly,
+ * because they are what almost every definition uses and run once per page; everything else (filters,
+ * slices like `$.alerts[-1:]._id`, wildcards, bracket names) goes to jsonpath-plus, which caches parsed paths.
+ */
+import { JSONPath } from "jsonpath-plus";
+
+const simplePath = /^\$(\.[A-Za-z_$][\w$-]*)*$/;
+
+/** Every match of `path` in `document`, in document order. An empty path means the root. */
+export function queryJsonPath(document: unknown, path: string): unknown[] {
+  const trimmed = path.trim() === "" ? "$" : path.trim();
+  if (simplePath.test(trimmed)) {
+    let current: unknown = document;
+    for (const key of trimmed.split(".").slice(1)) {
+      if (current === null || typeof current !== "object") return [];
+      current = (current as Record<string, unknown>)[key];
+    }
+    return current === undefined ? [] : [current];
+  }
+  if (document === null || typeof document !== "object") return [];
+  return JSONPath({ path: trimmed, json: document, wrap: true, eval: "safe" }) as unknown[];
+}
+
+/** The first match, or undefined. */
+export function firstJsonPath(document: unknown, path: string): unknown {
+  return queryJsonPath(document, path)[0];
+}
+
+/** Whether `name` is a JSONPath (`$…`) rather than a plain key. */
+export function isJsonPath(name: string): boolean {
+  return name.startsWith("$");
+}
+
+/**
+ * Sets a value at a member-chain path (`$.variables.after`) in a copy of `document`, creating objects on
+ * the way. Only member chains are supported: the request body is ours to shape.
+ */
+export function withJsonPathValue(document: unknown, path: string, value: unknown): Record<string, unknown> {
+  if (!simplePath.test(path) || path === "$") {
+    throw new Error(`cannot place a value at JSONPath ${path}: only member chains like $.a.b are supported`);
+  }
+  const root: Record<string, unknown> = isRecord(document) ? structuredClone(document) : {};
+  const keys = path.split(".").slice(1);
+  let target = root;
+  for (const key of keys.slice(0, -1)) {
+    const child = target[key];
+    target[key] = isRecord(child) ? child : {};
+    target = target[key] as Record<string, unknown>;
+  }
+  target[keys.at(-1) as string] = value;
+  return root;
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}

@@ -1,0 +1,150 @@
+/**
+ * Turns a response into events (reference §5): decompress, parse the format, check
+ * `successStatusJsonPath`, apply `eventsJsonPaths`.
+ *
+ * - Compression: gzip (also concatenated members) when `isGzipCompressed`, `compressionAlgo` gzip or
+ *   multi-gzip, `Content-Encoding: gzip`, or the gzip magic bytes; deflate (zlib or raw) when configured
+ *   or announced.
+ * - Formats (§9 A20): json (empty body = no events); jsonlines (one JSON value per non-blank line → an
+ *   array); csv (RFC 4180 via csv-parse; with a header row each row is an object keyed by the header,
+ *   without one the keys are `column1..N`); xml (fast-xml-parser, attributes as `@_name`). JSONPaths apply
+ *   to the parsed document in every format.
+ * - `eventsJsonPaths`: matches of each path in order, concatenated; an array match contributes its elements,
+ *   anything else is one event; `convertChildPropertiesToArray` turns an object match into its property
+ *   values (LastPass returns events keyed by id).
+ */
+import { gunzipSync, inflateRawSync, inflateSync } from "node:zlib";
+import { parse as parseCsv } from "csv-parse/sync";
+import { XMLParser, XMLValidator } from "fast-xml-parser";
+import type { ResponseConfig } from "../definition/schema.ts";
+import { EngineError } from "./errors.ts";
+import { firstJsonPath, isRecord, queryJsonPath } from "./jsonpath.ts";
+import { excerpt, safeUrl } from "./redact.ts";
+import type { HttpResponse } from "./types.ts";
+
+export interface DecodedResponse {
+  /** The parsed body (JSON value, CSV rows, XML tree). */
+  document: unknown;
+  events: unknown[];
+}
+
+/** The body could not be decoded or parsed, or the API reported failure in a 2xx body. */
+export class ResponseFormatError extends EngineError {}
+
+const xmlParser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "@_", parseTagValue: true });
+
+export function decodeResponse(
+  config: ResponseConfig,
+  response: HttpResponse,
+  secrets: readonly string[] = [],
+): DecodedResponse {
+  const fail = (problem: string, shown: Buffer | string = response.body) =>
+    new ResponseFormatError(
+      "response-format",
+      `${safeUrl(response.url, secrets)} returned HTTP ${response.status} ` +
+        `(${response.headers["content-type"] ?? "no content type"}) that ${problem}: ${excerpt(shown, secrets) || "(empty body)"}`,
+    );
+
+  let raw: Buffer;
+  try {
+    raw = decompress(config, response);
+  } catch (error) {
+    throw fail(`could not be decompressed (${(error as Error).message})`);
+  }
+  const text = raw.toString("utf8").replace(/^\uFEFF/, "");
+  const document = parseDocument(config, text, (problem) => fail(problem, text));
+
+  if (config.successStatusJsonPath) {
+    const status = firstJsonPath(document, config.successStatusJsonPath);
+    if (config.successStatusValue !== undefined && String(status) !== config.successStatusValue) {
+      throw new ResponseFormatError(
+        "response-status",
+        `${safeUrl(response.url, secrets)} returned HTTP ${response.status} with ${config.successStatusJsonPath} = ` +
+          `${excerpt(JSON.stringify(status) ?? "undefined", secrets)}, expected ${JSON.stringify(config.successStatusValue)}`,
+      );
+    }
+  }
+  return { document, events: extractEvents(config, document) };
+}
+
+export function extractEvents(config: ResponseConfig, document: unknown): unknown[] {
+  if (document === undefined) return [];
+  const events: unknown[] = [];
+  for (const path of config.eventsJsonPaths) {
+    for (const match of queryJsonPath(document, path)) {
+      const items = config.convertChildPropertiesToArray && isRecord(match) ? Object.values(match) : [match];
+      for (const item of items) {
+        if (Array.isArray(item)) events.push(...item);
+        else if (item !== null && item !== undefined) events.push(item);
+      }
+    }
+  }
+  return events;
+}
+
+function decompress(config: ResponseConfig, response: HttpResponse): Buffer {
+  const body = response.body;
+  const encoding = (response.headers["content-encoding"] ?? "").toLowerCase();
+  const isGzipBytes = body.length >= 2 && body[0] === 0x1f && body[1] === 0x8b;
+  const gzip =
+    config.isGzipCompressed || config.compressionAlgo === "gzip" || config.compressionAlgo === "multi-gzip";
+  if (isGzipBytes && (gzip || encoding.includes("gzip") || config.compressionAlgo === undefined)) {
+    return gunzipSync(body); // Node inflates every concatenated member, so multi-gzip needs nothing more.
+  }
+  if (config.compressionAlgo === "deflate" || encoding.includes("deflate")) {
+    try {
+      return inflateSync(body);
+    } catch {
+      return inflateRawSync(body);
+    }
+  }
+  if (gzip && body.length > 0) return gunzipSync(body);
+  return body;
+}
+
+function parseDocument(config: ResponseConfig, text: string, fail: (problem: string) => Error): unknown {
+  switch (config.format) {
+    case "json": {
+      if (text.trim() === "") return undefined;
+      try {
+        return JSON.parse(text);
+      } catch (error) {
+        throw fail(`is not valid JSON (${(error as Error).message})`);
+      }
+    }
+    case "jsonlines": {
+      const lines = text.split(/\r?\n/).filter((line) => line.trim() !== "");
+      return lines.map((line, index) => {
+        try {
+          return JSON.parse(line);
+        } catch {
+          throw fail(`is not valid JSON lines (line ${index + 1})`);
+        }
+      });
+    }
+    case "csv": {
+      try {
+        const rows = parseCsv(text, {
+          columns: config.hasCsvHeader,
+          delimiter: config.csvDelimiter,
+          escape: config.csvEscape,
+          quote: '"',
+          skip_empty_lines: true,
+          bom: true,
+        }) as Array<Record<string, string> | string[]>;
+        if (config.hasCsvHeader) return rows;
+        return (rows as string[][]).map((row) =>
+          Object.fromEntries(row.map((v, i) => [`column${i + 1}`, v])),
+        );
+      } catch (error) {
+        throw fail(`is not valid CSV (${(error as Error).message})`);
+      }
+    }
+    case "xml": {
+      if (text.trim() === "") return undefined;
+      const valid = XMLValidator.validate(text);
+      if (valid !== true) throw fail(`is not valid XML (${valid.err.msg} at line ${valid.err.line})`);
+      return xmlParser.parse(text);
+    }
+  }
+}

@@ -1,0 +1,47 @@
+import { isJsonPath } from "../engine/jsonpath.ts";
+import { followLink, linkFromHeader, readToken, requestFor, withPageSize } from "./shared.ts";
+import type { PageResult, PagingConfigOf, PagingSession, PagingStrategy } from "./types.ts";
+
+type LinkHeaderConfig = PagingConfigOf<"LinkHeader"> | PagingConfigOf<"PersistentLinkHeader">;
+
+/**
+ * The next link: from the body when `linkHeaderTokenJsonPath` is a JSONPath, else from the RFC 8288 header
+ * it names (Meraki writes `"Link"` there), else from `Link`; the entry whose rel is `linkHeaderRelLinkName`.
+ */
+function nextLink(config: LinkHeaderConfig, page: PageResult): string | undefined {
+  const source = config.linkHeaderTokenJsonPath;
+  if (source && isJsonPath(source)) return readToken(page, source, undefined);
+  const header = page.response.headers[(source || "link").toLowerCase()];
+  return linkFromHeader(header, config.linkHeaderRelLinkName);
+}
+
+function linkHeaderSession(persistent: boolean) {
+  return (config: LinkHeaderConfig, context: Parameters<PagingStrategy["start"]>[1]): PagingSession => {
+    // Persistent: the last next link seen, so the next window resumes the server-side cursor.
+    let cursor = persistent ? context.cursor : undefined;
+    return {
+      first: () =>
+        cursor
+          ? requestFor(context.request, followLink(cursor, context.request.url, context.allowedOrigins))
+          : withPageSize(config, context.request),
+      next(page) {
+        const link = nextLink(config, page);
+        if (!link) return undefined;
+        const url = followLink(link, page.response.url, context.allowedOrigins);
+        if (persistent) cursor = url.href;
+        return requestFor(context.request, url);
+      },
+      ...(persistent ? { cursor: () => cursor } : {}),
+    };
+  };
+}
+
+/** Follows `rel="next"` links within the window. */
+export const linkHeaderPaging: PagingStrategy<PagingConfigOf<"LinkHeader">> = {
+  start: linkHeaderSession(false),
+};
+
+/** As LinkHeader, and the last next link survives across windows (S1: APIs with a server-side cursor). */
+export const persistentLinkHeaderPaging: PagingStrategy<PagingConfigOf<"PersistentLinkHeader">> = {
+  start: linkHeaderSession(true),
+};
