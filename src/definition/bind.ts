@@ -140,7 +140,7 @@ class Binder {
     if (found.found === "secret-in-file") {
       this.addError(
         path,
-        `secret ${shownAs} from the environment only (${settings.where(name, true)})`,
+        `secret ${shownAs} only from ${settings.where(name, true)}`,
         `a value in settings file ${settings.settingsFile ?? ""} (ignored)`,
       );
       return unbound;
@@ -148,7 +148,7 @@ class Binder {
     const fallback = this.templateDefault(name);
     if (fallback !== undefined) return fallback;
     if (this.context.unboundMode === "error") {
-      this.addError(path, `a value for ${shownAs} (${settings.where(name, isSecret)})`, "nothing");
+      this.addError(path, `a value for ${shownAs} from ${settings.where(name, isSecret)}`, "nothing");
     }
     return unbound;
   }

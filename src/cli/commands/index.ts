@@ -1,0 +1,15 @@
+/**
+ * Every `ccp-poller` command, one file each. To add one (`run`, `status`, `reset`, `replay`, `demo`,
+ * `compare`…), write `src/cli/commands/<name>.ts` exporting a `CliCommand` and add it to this list.
+ */
+import type { Command } from "commander";
+import type { CliIo } from "../io.ts";
+import { schemaCommand } from "./schema.ts";
+import { validateCommand } from "./validate.ts";
+
+export interface CliCommand {
+  /** Adds the command to `program`. Its action sets `process.exitCode`-style results through `exit`. */
+  register(program: Command, io: CliIo, exit: (code: number) => void): void;
+}
+
+export const commands: readonly CliCommand[] = [validateCommand, schemaCommand];
