@@ -4,9 +4,9 @@
  * Accepted rows are stored durably as NDJSON (see standin/row-store.ts) for tests, the local run and the
  * parity compare.
  *
- * Run directly (`tsx src/local/ingestion-standin.ts --data-dir <dir> [--port <n>] [--fault <json>]`) it
- * prints one JSON line `{ "endpoint", "caCertPath", "pid" }` and serves until SIGTERM/SIGINT, so crash
- * tests can keep it outside the process they kill.
+ * Run directly (`tsx src/local/ingestion-standin.ts --data-dir <dir> [--port <n>] [--fault <json>]`), or
+ * through `spawnIngestionStandin` (standin/child.ts), it prints one JSON line `{ "endpoint", "caCertPath",
+ * "pid" }` and serves until SIGTERM/SIGINT, so crash tests can keep it outside the process they kill.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer } from "node:https";
@@ -24,6 +24,7 @@ import {
 import { type Fault, type FaultKind, FaultSwitch, parseFault } from "./standin/faults.ts";
 import { createRowStore, isSafeSegment, type RowStore } from "./standin/row-store.ts";
 
+export { type StandinChild, spawnIngestionStandin } from "./standin/child.ts";
 export { createStandinTokenCredential, STANDIN_TOKEN } from "./standin/credentials.ts";
 export type { Fault, FaultKind } from "./standin/faults.ts";
 export { readStoredRows } from "./standin/row-store.ts";
@@ -299,7 +300,7 @@ async function main(argv: string[]): Promise<void> {
     },
   });
   const dataDir = values["data-dir"];
-  if (dataDir === undefined) throw new Error("--data-dir <folder> is required");
+  if (!dataDir) throw new Error("--data-dir <folder> is required");
   const standin = await startIngestionStandin({
     dataDir,
     port: values.port === undefined ? 0 : Number(values.port),
@@ -310,6 +311,8 @@ async function main(argv: string[]): Promise<void> {
   const stop = () => void standin.stop().then(() => process.exit(0));
   process.once("SIGTERM", stop);
   process.once("SIGINT", stop);
+  // Spawned with an IPC channel (standin/child.ts): end with the parent, even when it was SIGKILLed.
+  process.once("disconnect", stop);
   process.stdout.write(
     `${JSON.stringify({ endpoint: standin.endpoint, caCertPath: standin.caCertPath, pid: process.pid })}\n`,
   );

@@ -1,10 +1,7 @@
 /** The stand-in's REST contract, faults and durability, spoken to with plain HTTPS requests. */
-import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { readFile } from "node:fs/promises";
 import { request } from "node:https";
 import path from "node:path";
-import { createInterface } from "node:readline";
 import { gzipSync } from "node:zlib";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -12,6 +9,8 @@ import {
   type IngestionStandin,
   readStoredRows,
   STANDIN_TOKEN,
+  type StandinChild,
+  spawnIngestionStandin,
   startIngestionStandin,
 } from "../../src/local/ingestion-standin.ts";
 import { createFolderDeadLetterStore } from "../../src/sink/dead-letter.ts";
@@ -28,7 +27,6 @@ import {
 } from "./helpers.ts";
 
 const STREAM = "Custom-Contract_CL";
-const repoRoot = path.resolve(import.meta.dirname, "../..");
 
 interface RawResponse {
   status: number;
@@ -207,36 +205,23 @@ describe("durability", () => {
 });
 
 describe("as a child process", () => {
-  let child: ChildProcess | undefined;
-  afterEach(() => {
-    if (child?.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  const children: StandinChild[] = [];
+  afterEach(async () => {
+    await Promise.all(children.splice(0).map((child) => child.stop()));
   });
 
-  async function spawnStandin(dataDir: string, port = 0) {
-    const entry = path.join(repoRoot, "src/local/ingestion-standin.ts");
-    child = spawn(
-      process.execPath,
-      ["--import", "tsx", entry, "--data-dir", dataDir, "--port", String(port)],
-      {
-        cwd: repoRoot,
-        stdio: ["ignore", "pipe", "inherit"],
-      },
-    );
-    const [line] = (await once(
-      createInterface({ input: child.stdout as NodeJS.ReadableStream }),
-      "line",
-    )) as [string];
-    const announced = JSON.parse(line) as { endpoint: string; caCertPath: string; pid: number };
-    return { ...announced, caCertPem: await readFile(announced.caCertPath, "utf8"), process: child };
+  async function spawnChild(dataDir: string, port?: number): Promise<StandinChild> {
+    const child = await spawnIngestionStandin({ dataDir, port });
+    children.push(child);
+    return child;
   }
 
-  it("announces itself, serves the sink, and keeps every 204-ed row through SIGKILL", async () => {
+  it("serves the sink from another process and keeps every 204-ed row through SIGKILL", async () => {
     const temp = await makeTempDir("standin-child");
     try {
       const dataDir = path.join(temp.dir, "standin");
-      const first = await spawnStandin(dataDir);
+      const first = await spawnChild(dataDir);
       expect(first.endpoint).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
-      expect(first.pid).toBe(first.process.pid);
 
       // The sink in this process, the stand-in in the child: trust comes from the announced CA file.
       const remote = { ...first, tokenCredential: createStandinTokenCredential() };
@@ -256,12 +241,20 @@ describe("as a child process", () => {
       expect(accepted).toBe(100);
       expect(await readStoredRows(dataDir, DCR_ID, streamOf(connector))).toHaveLength(100);
 
-      const second = await spawnStandin(dataDir, Number(new URL(first.endpoint).port));
-      second.process.kill("SIGTERM");
-      const [code] = await once(second.process, "exit");
-      expect(code).toBe(0);
+      const second = await spawnChild(dataDir, Number(new URL(first.endpoint).port));
+      expect(second.endpoint).toBe(first.endpoint);
+      expect((await sink.send(connector, [{ id: "after-restart" }])).accepted).toBe(1);
+      await second.stop();
+      expect(second.process.exitCode).toBe(0);
+      expect(await readStoredRows(dataDir, DCR_ID, streamOf(connector))).toHaveLength(101);
     } finally {
       await temp.remove();
     }
+  });
+
+  it("reports a start failure with the child's message", async () => {
+    await expect(spawnIngestionStandin({ dataDir: "", port: 1 })).rejects.toThrow(
+      /did not start: .*--data-dir/,
+    );
   });
 });
