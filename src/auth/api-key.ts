@@ -7,7 +7,8 @@
  *
  * Body mode (`isApiKeyInPostPayload`): no header. The key is offered to `queryParametersTemplate` as
  * `{_APIKeyName}`/`{_APIKey}`. When the body does not already carry the key (no template used them), the
- * field `{apiKeyName}: {apiKey}` is added to a form or JSON-object body, or a form body is created (§9 A4).
+ * field `{apiKeyName}: {apiKey}` is added to a form (structured or text) or JSON-object body, or a form body is
+ * created (§9 A4). A GET has no body, so there the key goes to the query string unless already present.
  */
 import type { SupportedAuthConfig } from "../definition/schema.ts";
 import type { AuthStrategy, OutgoingRequest, RequestBody } from "../engine/types.ts";
@@ -28,7 +29,10 @@ export const apiKeyStrategy: AuthStrategy<ApiKeyAuthConfig> = {
     if (config.isApiKeyInPostPayload) {
       return {
         templateVariables,
-        apply: async (request) => ({ ...request, body: withKeyInBody(request.body, name, config.apiKey) }),
+        apply: async (request) =>
+          request.method === "GET"
+            ? withKeyInQuery(request, name, config.apiKey)
+            : { ...request, body: withKeyInBody(request.body, name, config.apiKey) },
       };
     }
 
@@ -45,6 +49,10 @@ function withKeyInBody(body: RequestBody | undefined, name: string, apiKey: stri
   if (body === undefined) return { type: "form", value: { [name]: apiKey } };
   if (bodyCarries(body, apiKey)) return body;
   if (body.type === "form") return { type: "form", value: { ...body.value, [name]: apiKey } };
+  if (body.type === "text" && body.contentType.startsWith("application/x-www-form-urlencoded")) {
+    const separator = body.text === "" ? "" : "&";
+    return { ...body, text: `${body.text}${separator}${new URLSearchParams({ [name]: apiKey })}` };
+  }
   if (body.type === "json" && isPlainObject(body.value)) {
     return { type: "json", value: { ...body.value, [name]: apiKey } };
   }
@@ -53,6 +61,14 @@ function withKeyInBody(body: RequestBody | undefined, name: string, apiKey: stri
     `auth.isApiKeyInPostPayload: the request body (${body.type}) has no place for the key; ` +
       "expected queryParametersTemplate to contain '{_APIKeyName}': '{_APIKey}', or a JSON-object or form body",
   );
+}
+
+/** A GET has no body: the engine moves the template into the query string, so the key belongs there too. */
+function withKeyInQuery(request: OutgoingRequest, name: string, apiKey: string): OutgoingRequest {
+  if ([...request.url.searchParams.values()].includes(apiKey)) return request;
+  const url = new URL(request.url.href);
+  url.searchParams.set(name, apiKey);
+  return { ...request, url };
 }
 
 function bodyCarries(body: RequestBody, apiKey: string): boolean {

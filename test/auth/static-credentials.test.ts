@@ -131,10 +131,25 @@ describe("APIKey in the POST payload", () => {
     const json = await authenticator.apply(post({ type: "json", value: { cmd: "reporting" } }));
     const form = await authenticator.apply(post({ type: "form", value: { cmd: "reporting" } }));
     const none = await authenticator.apply(post());
+    const text = await authenticator.apply(
+      post({ type: "text", text: "data=%7B%7D", contentType: "application/x-www-form-urlencoded" }),
+    );
 
     expect(json.body).toEqual({ type: "json", value: { cmd: "reporting", provhash: API_KEY } });
     expect(form.body).toEqual({ type: "form", value: { cmd: "reporting", provhash: API_KEY } });
     expect(none.body).toEqual({ type: "form", value: { provhash: API_KEY } });
+    expect(text.body).toEqual({
+      type: "text",
+      text: `data=%7B%7D&provhash=${API_KEY}`,
+      contentType: "application/x-www-form-urlencoded",
+    });
+  });
+
+  it("goes to the query string of a GET, which has no body", async () => {
+    const applied = await inBody().apply(get("http://api.example.test/events?cmd=reporting"));
+
+    expect(applied.url.search).toBe(`?cmd=reporting&provhash=${API_KEY}`);
+    expect(applied.body).toBeUndefined();
   });
 
   it("reaches the server in the body, not in a header", async () => {
@@ -149,7 +164,7 @@ describe("APIKey in the POST payload", () => {
 
   it("refuses a text body that has no place for the key, naming the field and the remedy", async () => {
     const error = await inBody()
-      .apply(post({ type: "text", text: "query=1", contentType: "text/plain" }))
+      .apply(post({ type: "text", text: "query { events }", contentType: "application/graphql" }))
       .catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(AuthError);
