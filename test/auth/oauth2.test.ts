@@ -111,6 +111,20 @@ describe("OAuth2 client_credentials", () => {
     );
   });
 
+  it("lets one caller abort its wait without failing the others waiting on the same token request", async () => {
+    const { fake, authenticator } = await setup();
+    fake.server.fail({ kind: "slowHeaders", delayMs: 30 });
+    const impatient = new AbortController();
+
+    const aborted = rejectionOf(authenticator.apply(get(fake.dataUrl), impatient.signal));
+    const patient = authenticator.apply(get(fake.dataUrl));
+    impatient.abort(new Error("caller gave up"));
+
+    expect(await aborted).toMatchObject({ message: "caller gave up" });
+    expect((await patient).headers.authorization).toBe("Bearer test-access-token-1");
+    expect(fake.tokenRequests()).toHaveLength(1);
+  });
+
   it("renews the token shortly before expires_in runs out, on the injected clock", async () => {
     const { fake, deps, events } = await setup({}, { tokenLifetimeSeconds: 600 });
     await events();
