@@ -75,7 +75,8 @@ var appSettings = {
   AZURE_CLIENT_ID: identityClientId
   APPLICATIONINSIGHTS_CONNECTION_STRING: appInsightsConnectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
-  CONNECTORS_DIR: 'connectors'
+  // Only the connector this deployment configures: the other samples under connectors/ have no settings here.
+  CONNECTORS_DIR: 'connectors/jira-audit'
   STATE_TABLE_NAME: stateTableName
   DEAD_LETTER_CONTAINER: deadLetterContainerName
   POLL_SCHEDULE: '0 */5 * * * *'
