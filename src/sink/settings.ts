@@ -4,7 +4,7 @@
  */
 import { DefaultAzureCredential, type TokenCredential } from "@azure/identity";
 import type { LogsIngestionClientOptions } from "@azure/monitor-ingestion";
-import { BlobServiceClient } from "@azure/storage-blob";
+import { BlobServiceClient, type StoragePipelineOptions } from "@azure/storage-blob";
 import { type Env, readSetting } from "../config/app-settings.ts";
 import { createBlobDeadLetterStore, type DeadLetterStore } from "./dead-letter.ts";
 
@@ -30,14 +30,21 @@ export function standinClientOptions(
  * The `DEAD_LETTER_CONTAINER` container: through the `AzureWebJobsStorage` connection string when set
  * (Azurite locally), otherwise `AzureWebJobsStorage__blobServiceUri` with the credential.
  */
-export function createDeadLetterStoreFromSettings(env: Env, credential: TokenCredential): DeadLetterStore {
-  const containerName = readSetting(env, "DEAD_LETTER_CONTAINER") ?? "ccp-poller-dead-letter";
+export function createDeadLetterStoreFromSettings(
+  env: Env,
+  credential: TokenCredential,
+  clientOptions?: StoragePipelineOptions,
+): DeadLetterStore {
+  // DEAD_LETTER_CONTAINER has a default, so readSetting always yields a name.
+  const containerName = String(readSetting(env, "DEAD_LETTER_CONTAINER"));
   const connectionString = readSetting(env, "AzureWebJobsStorage");
   const serviceUri = readSetting(env, "AzureWebJobsStorage__blobServiceUri");
   let service: BlobServiceClient;
-  if (connectionString !== undefined) service = BlobServiceClient.fromConnectionString(connectionString);
-  else if (serviceUri !== undefined) service = new BlobServiceClient(serviceUri, credential);
-  else {
+  if (connectionString !== undefined) {
+    service = BlobServiceClient.fromConnectionString(connectionString, clientOptions);
+  } else if (serviceUri !== undefined) {
+    service = new BlobServiceClient(serviceUri, credential, clientOptions);
+  } else {
     throw new Error(
       "Dead-letter store: expected app setting AzureWebJobsStorage (connection string) or " +
         "AzureWebJobsStorage__blobServiceUri (blob endpoint used with managed identity).",
