@@ -2,10 +2,10 @@
  * CCP `OAuth2` (reference §2.3, wire format per RFC 6749 as §9 A7 suggests).
  *
  * Token request: POST `tokenEndpoint` + `tokenEndpointQueryParameters`, `tokenEndpointHeaders`, form body
- * with `grant_type` and the grant's fields. Client credentials go in the body, or in an HTTP Basic header
- * when `isCredentialsInHeaders`. Grants:
- * - `client_credentials`: `scope` when set.
- * - `password`: `username`, `password`, `scope` when set.
+ * with `grant_type`, the grant's fields and `scope` (when set). Client credentials go in the body, or in an
+ * HTTP Basic header when `isCredentialsInHeaders`. Grants:
+ * - `client_credentials`: nothing more.
+ * - `password`: `username`, `password`.
  * - `authorization_code`: the code is exchanged once (`code`, `redirect_uri`); afterwards the refresh token
  *   from the response is used (`grant_type=refresh_token`), replaced whenever the server rotates it.
  * - `refresh_token`: starts from the configured `refreshToken`.
@@ -92,11 +92,9 @@ function initialGrant(config: OAuth2AuthConfig): Record<string, string> {
   if (config.isJwtBearerFlow === true) {
     throw new AuthError("configuration", "auth.isJwtBearerFlow: the JWT-bearer flow is not supported");
   }
-  const scope: Record<string, string> =
-    config.scope === undefined || config.scope === "" ? {} : { scope: config.scope };
   switch (config.grantType) {
     case "client_credentials":
-      return { grant_type: "client_credentials", ...scope };
+      return { grant_type: "client_credentials" };
     case "password":
       if (config.userName === undefined || config.password === undefined) {
         throw new AuthError(
@@ -104,7 +102,7 @@ function initialGrant(config: OAuth2AuthConfig): Record<string, string> {
           "auth.userName and auth.password: required for grantType 'password'",
         );
       }
-      return { grant_type: "password", username: config.userName, password: config.password, ...scope };
+      return { grant_type: "password", username: config.userName, password: config.password };
     case "authorization_code":
       if (config.authorizationCode === undefined && config.refreshToken === undefined) {
         throw new AuthError(
@@ -131,7 +129,8 @@ function tokenRequest(
   grantFields: Record<string, string>,
 ): OutgoingRequest {
   const headers = lowerCaseHeaders(config.tokenEndpointHeaders);
-  const form = { ...grantFields };
+  // Sent on every grant when configured: RFC 6749 allows it on refreshes, and Microsoft's endpoints expect it.
+  const form: Record<string, string> = { ...grantFields, ...(config.scope ? { scope: config.scope } : {}) };
   if (config.isCredentialsInHeaders) {
     headers.authorization = basicCredentials(config.clientId, config.clientSecret);
   } else {
