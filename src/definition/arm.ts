@@ -187,7 +187,7 @@ const functions: Record<string, ArmFunction> = {
   int: ([value]) => {
     const n = typeof value === "number" ? value : Number.parseInt(String(value), 10);
     if (!Number.isInteger(n))
-      throw new ArmExpressionError(`an integer for int(), not ${JSON.stringify(value)}`);
+      throw new ArmExpressionError("an integer argument for int()", JSON.stringify(value));
     return n;
   },
   string: ([value]) => stringify(value),
@@ -243,7 +243,10 @@ function member(target: unknown, key: unknown): unknown {
     const value = (target as Record<string | number, unknown>)[key];
     if (value !== undefined) return value;
   }
-  throw new ArmExpressionError(`a value at [${JSON.stringify(key)}] of ${JSON.stringify(target)}`);
+  throw new ArmExpressionError(
+    `a value at [${JSON.stringify(key)}]`,
+    `nothing there in ${JSON.stringify(target).slice(0, 60)}`,
+  );
 }
 
 function call(name: string, argNodes: Node[], scope: ArmScope): unknown {

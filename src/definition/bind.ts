@@ -110,7 +110,7 @@ class Binder {
       variable: (name) => {
         const variables = this.context.template.variables;
         if (!(name in variables))
-          throw new ArmExpressionError(`a variable named '${name}' in the template`, "none");
+          throw new ArmExpressionError(`a variable named '${name}' in the template`, "nothing");
         return variables[name];
       },
     };

@@ -321,12 +321,17 @@ function valueAt(root: unknown, segments: readonly PropertyKey[]): unknown {
   return current;
 }
 
+const typeNames: Record<string, string> = {
+  object: "an object",
+  array: "an array",
+  record: "an object",
+  int: "an integer",
+};
+
 function expectedText(issue: z.core.$ZodIssue): string {
   switch (issue.code) {
     case "invalid_type":
-      return issue.expected === "object" || issue.expected === "array"
-        ? `an ${issue.expected}`
-        : `a ${issue.expected}`;
+      return typeNames[issue.expected] ?? `a ${issue.expected}`;
     case "invalid_value":
       return `one of ${issue.values.map((v) => JSON.stringify(v)).join(" | ")}`;
     case "invalid_union": {
