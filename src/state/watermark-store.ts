@@ -326,7 +326,7 @@ export function createWatermarkStore(options: WatermarkStoreOptions): WatermarkS
         await write("renew the lease", (current) => current, undefined, newTtlMs);
       },
 
-      beginWindow(window) {
+      async beginWindow(window) {
         assertContiguous(window, "begin");
         return write("mark the window in flight", (current) => ({
           ...current,
@@ -381,7 +381,7 @@ export function createWatermarkStore(options: WatermarkStoreOptions): WatermarkS
         return failed;
       },
 
-      recordDeadLetter(count, location) {
+      async recordDeadLetter(count, location) {
         if (location.length > limits.textChars) {
           throw new StateValueTooLargeError(
             `Connector "${connectorId}": DeadLetterLocation is ${location.length} characters, over ${limits.textChars}.`,
@@ -557,14 +557,12 @@ function addTotals(totals: WatermarkRow["totals"], counts: WindowCounts): Waterm
   };
 }
 
-/** A short class-like name for LastErrorKind: an explicit `kind`, else the error's name. */
+/** LastErrorKind: the error's class, with its stable `kind` (engine errors carry one) when it has one. */
 function errorKind(error: unknown): string {
-  if (typeof error === "object" && error !== null) {
-    const kind = (error as { kind?: unknown }).kind;
-    if (typeof kind === "string" && kind !== "") return kind;
-    if (error instanceof Error) return error.name === "Error" ? error.constructor.name : error.name;
-  }
-  return typeof error;
+  if (!(error instanceof Error)) return typeof error;
+  const name = error.name === "Error" ? error.constructor.name : error.name;
+  const kind = (error as { kind?: unknown }).kind;
+  return typeof kind === "string" && kind !== "" && kind !== name ? `${name} (${kind})` : name;
 }
 
 function errorMessage(error: unknown): string {
