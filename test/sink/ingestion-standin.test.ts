@@ -1,5 +1,6 @@
 /** The stand-in's REST contract, faults and durability, spoken to with plain HTTPS requests. */
 import { once } from "node:events";
+import { appendFile } from "node:fs/promises";
 import { request } from "node:https";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
@@ -13,6 +14,7 @@ import {
   spawnIngestionStandin,
   startIngestionStandin,
 } from "../../src/local/ingestion-standin.ts";
+import { createRowStore } from "../../src/local/standin/row-store.ts";
 import { createFolderDeadLetterStore } from "../../src/sink/dead-letter.ts";
 import {
   connectorFor,
@@ -198,6 +200,19 @@ describe("durability", () => {
       } finally {
         await second.stop();
       }
+    } finally {
+      await temp.remove();
+    }
+  });
+  it("skips a line torn by a kill mid-write and keeps appending after it", async () => {
+    const temp = await makeTempDir("standin-torn");
+    try {
+      const store = createRowStore(temp.dir);
+      await store.append(DCR_ID, STREAM, [{ n: 1 }]);
+      const file = path.join(temp.dir, "rows", DCR_ID, `${STREAM}.ndjson`);
+      await appendFile(file, '{"n":2,"half'); // what a kill during the write leaves behind (no 204 was sent)
+      await store.append(DCR_ID, STREAM, [{ n: 3 }]);
+      expect(await readStoredRows(temp.dir, DCR_ID, STREAM)).toEqual([{ n: 1 }, { n: 3 }]);
     } finally {
       await temp.remove();
     }
