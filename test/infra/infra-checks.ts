@@ -7,7 +7,7 @@ import path from "node:path";
 
 /** `param name type` declarations, with whether they have a default (`= ...`). */
 export function bicepParams(bicep: string): { name: string; hasDefault: boolean }[] {
-  return [...bicep.matchAll(/^param\s+(\w+)\s+[^\n=]+?(=)?[^\n]*$/gm)].map((m) => ({
+  return [...bicep.matchAll(/^param\s+(\w+)\s+[^=\n]*(=)?/gm)].map((m) => ({
     name: m[1] ?? "",
     hasDefault: m[2] !== undefined,
   }));

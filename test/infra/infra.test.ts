@@ -88,6 +88,8 @@ describe("infra files", () => {
     expect(
       checkParametersFile({ parameters: { ...parameters.parameters, jiraDomian: {} } }, mainBicep),
     ).toEqual(["main.parameters.json: parameters.jiraDomian is not a param of main.bicep"]);
+    const { existingWorkspaceResourceId: _optional, ...withoutOptional } = parameters.parameters;
+    expect(checkParametersFile({ parameters: withoutOptional }, mainBicep)).toEqual([]);
     const { jiraApiToken: _, ...withoutToken } = parameters.parameters;
     expect(checkParametersFile({ parameters: withoutToken }, mainBicep)).toEqual([
       "main.bicep: required param jiraApiToken is not mapped in main.parameters.json",
