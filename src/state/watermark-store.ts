@@ -238,9 +238,15 @@ export function createWatermarkStore(options: WatermarkStoreOptions): WatermarkS
     secrets: readonly string[],
   ): Lease {
     let { row, etag } = initial;
-    let lost = false;
+    /** Once lost or released, the lease never writes again. */
+    let ended: "lost" | "released" | undefined;
 
-    const lostError = () => new LeaseLostError(connectorId, owner);
+    const endedError = () =>
+      ended === "released"
+        ? new StateError(
+            `Lease on connector "${connectorId}" held by "${owner}" was released; acquire a new one.`,
+          )
+        : new LeaseLostError(connectorId, owner);
 
     async function write(
       what: string,
@@ -248,7 +254,7 @@ export function createWatermarkStore(options: WatermarkStoreOptions): WatermarkS
       onLost?: () => Promise<void>,
       leaseTtlMs = ttlMs,
     ): Promise<WatermarkRow> {
-      if (lost) throw lostError();
+      if (ended) throw endedError();
       const now = clock.now();
       const next: WatermarkRow = {
         ...change(row, now),
@@ -258,9 +264,9 @@ export function createWatermarkStore(options: WatermarkStoreOptions): WatermarkS
       };
       const newEtag = await writeIfUnchanged(next, etag, `${what} for "${connectorId}"`);
       if (newEtag === undefined) {
-        lost = true;
+        ended = "lost";
         await onLost?.();
-        throw lostError();
+        throw endedError();
       }
       etag = newEtag;
       row = derive(next, now);
@@ -313,11 +319,11 @@ export function createWatermarkStore(options: WatermarkStoreOptions): WatermarkS
       },
 
       async read() {
-        if (lost) throw lostError();
+        if (ended) throw endedError();
         const current = await requireRow(connectorId);
         if (current.etag !== etag) {
-          lost = true;
-          throw lostError();
+          ended = "lost";
+          throw endedError();
         }
         return current.row;
       },
@@ -395,11 +401,12 @@ export function createWatermarkStore(options: WatermarkStoreOptions): WatermarkS
       },
 
       async release() {
-        if (!lost) {
+        if (!ended) {
           const now = clock.now();
           const released = { ...row, leaseOwner: undefined, leaseUntil: undefined, updatedAt: now };
+          // A 412 here means someone else owns the row already: nothing left to give up.
           const newEtag = await writeIfUnchanged(released, etag, `release the lease of "${connectorId}"`);
-          lost = true; // Released or taken over: either way this lease must not write again.
+          ended = newEtag === undefined ? "lost" : "released";
           if (newEtag !== undefined) row = derive(released, now);
         }
         try {

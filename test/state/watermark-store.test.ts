@@ -2,15 +2,12 @@
  * The watermark store against a real Azurite (started once for this file, in memory, on free ports). Each test
  * gets its own table so tests do not see each other's rows.
  */
-import { randomBytes } from "node:crypto";
 import type { TableClient } from "@azure/data-tables";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createFakeClock, type FakeClock } from "../../src/engine/clock.ts";
 import { HttpStatusError } from "../../src/engine/errors.ts";
 import type { Window } from "../../src/engine/types.ts";
-import { type AzuriteInstance, startAzurite } from "../../src/local/azurite.ts";
 import {
-  createStateTableClient,
   createWatermarkStore,
   LeaseLostError,
   limits,
@@ -21,16 +18,9 @@ import {
   type WindowCounts,
   WindowNotContiguousError,
 } from "../../src/state/index.ts";
+import { freshTableClient, useAzurite } from "../support/azurite.ts";
 
-let azurite: AzuriteInstance;
-
-beforeAll(async () => {
-  azurite = await startAzurite();
-});
-
-afterAll(async () => {
-  await azurite?.stop();
-});
+const azurite = useAzurite();
 
 const start = "2026-03-01T00:00:00.000Z";
 const minutes = (n: number) => n * 60_000;
@@ -74,14 +64,10 @@ interface Fixture {
 }
 
 async function freshTable(): Promise<Fixture> {
-  const { tableClient } = createStateTableClient({
-    AzureWebJobsStorage: azurite.connectionString,
-    STATE_TABLE_NAME: `Watermarks${randomBytes(4).toString("hex")}`,
-  });
+  const tableClient = await freshTableClient(azurite(), "Watermarks");
   const clock = createFakeClock(start);
   const store = (options: Partial<WatermarkStoreOptions> = {}) =>
     createWatermarkStore({ tableClient, clock, ...options });
-  await store().ensureTable();
   return { tableClient, clock, store };
 }
 
@@ -239,6 +225,9 @@ describe("lease", () => {
     expect(await second.acquireLease("shared", "runner-b", minutes(5))).toBeUndefined();
 
     await held?.release();
+    await expect(held?.commitWindow(nthWindow(0), counts(1))).rejects.toThrow(
+      /was released; acquire a new one/,
+    );
     const taken = await second.acquireLease("shared", "runner-b", minutes(5));
     expect(taken?.owner).toBe("runner-b");
     expect((await second.get("shared"))?.leaseOwner).toBe("runner-b");
