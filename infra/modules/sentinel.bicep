@@ -18,19 +18,20 @@ func jsonStringContent(value string) string => substring(string([value]), 2, len
 
 var connectorTemplate = loadTextContent('../../connectors/jira-audit/connector.json')
 
+// Each value JSON-escaped up front, so the lambda below only replaces text.
 var placeholderValues = [
-  { placeholder: '{{domain}}', value: jiraDomain }
-  { placeholder: '{{username}}', value: jiraUsername }
-  { placeholder: '{{apiToken}}', value: jiraApiToken }
-  { placeholder: '{{dataCollectionEndpoint}}', value: dataCollectionEndpoint }
-  { placeholder: '{{dataCollectionRuleImmutableId}}', value: dataCollectionRuleImmutableId }
-  { placeholder: '{{streamName}}', value: streamName }
+  { placeholder: '{{domain}}', value: jsonStringContent(jiraDomain) }
+  { placeholder: '{{username}}', value: jsonStringContent(jiraUsername) }
+  { placeholder: '{{apiToken}}', value: jsonStringContent(jiraApiToken) }
+  { placeholder: '{{dataCollectionEndpoint}}', value: jsonStringContent(dataCollectionEndpoint) }
+  { placeholder: '{{dataCollectionRuleImmutableId}}', value: jsonStringContent(dataCollectionRuleImmutableId) }
+  { placeholder: '{{streamName}}', value: jsonStringContent(streamName) }
 ]
 
 var boundConnector = json(reduce(
   placeholderValues,
   connectorTemplate,
-  (text, entry) => replace(string(text), entry.placeholder, jsonStringContent(entry.value))
+  (text, entry) => replace(string(text), entry.placeholder, entry.value)
 ))
 
 // Our own definition name, not the one in the file: a workspace that also runs Microsoft's Jira solution keeps
