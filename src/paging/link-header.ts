@@ -29,6 +29,8 @@ function linkHeaderSession(persistent: boolean) {
         if (!link) return undefined;
         const url = followLink(link, page.response.url, context.allowedOrigins);
         if (persistent) cursor = url.href;
+        // Polling APIs (Okta) answer an empty page with a next link to poll later: caught up, not more data.
+        if (page.events.length === 0) return undefined;
         return requestFor(context.request, url);
       },
       ...(persistent ? { cursor: () => cursor } : {}),
@@ -36,7 +38,7 @@ function linkHeaderSession(persistent: boolean) {
   };
 }
 
-/** Follows `rel="next"` links within the window. */
+/** Follows `rel="next"` links within the window; an empty page ends it even when a next link is offered. */
 export const linkHeaderPaging: PagingStrategy<PagingConfigOf<"LinkHeader">> = {
   start: linkHeaderSession(false),
 };
