@@ -183,7 +183,13 @@ export async function startIngestionStandin(options: IngestionStandinOptions): P
     if (calls.length > MAX_CALLS_KEPT) calls.shift();
   };
 
-  async function ingest(request: IncomingMessage, response: ServerResponse, dcrId: string, stream: string) {
+  async function ingest(
+    request: IncomingMessage,
+    response: ServerResponse,
+    url: URL,
+    route: { dcrId: string; stream: string },
+  ) {
+    const { dcrId, stream } = route;
     const call: StandinCall = { dcrId, stream, status: 204, wireBytes: 0, bodyBytes: 0, rows: 0 };
     const fault = faults.next();
     try {
@@ -201,7 +207,6 @@ export async function startIngestionStandin(options: IngestionStandinOptions): P
         return;
       }
       // The SDK percent-encodes the hyphen (`api%2Dversion`); URLSearchParams decodes it.
-      const url = new URL(request.url ?? "/", "https://127.0.0.1");
       if (url.searchParams.get("api-version") !== API_VERSION) {
         throw new HttpFailure(400, "InvalidApiVersion", `Supported api-version: ${API_VERSION}.`);
       }
@@ -227,7 +232,7 @@ export async function startIngestionStandin(options: IngestionStandinOptions): P
           ? error
           : new HttpFailure(500, "InternalServerError", "Stand-in failure.");
       call.status = failure.status;
-      // Unread request bytes would be taken for the next request on this connection.
+      // A refused body may still be arriving: close the connection after answering instead of reading it all.
       sendError(response, failure, request.complete ? {} : { connection: "close" });
       request.resume();
     } finally {
@@ -253,7 +258,7 @@ export async function startIngestionStandin(options: IngestionStandinOptions): P
     if (request.method === "POST" && url.pathname === FAULT_PATH) {
       void setFaultFromBody(request, response);
     } else if (request.method === "POST" && isSafeSegment(dcrId) && isSafeSegment(stream)) {
-      void ingest(request, response, dcrId, stream);
+      void ingest(request, response, url, { dcrId, stream });
     } else {
       request.resume();
       sendError(
