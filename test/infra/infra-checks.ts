@@ -270,3 +270,27 @@ export function checkDcrDependsOnTable(logIngestionBicep: string): string[] {
   }
   return problems;
 }
+
+/** Stream types that hold every value of another (the source's int fits our long). */
+const widerStreamTypes: Record<string, readonly string[]> = {
+  long: ["int", "long"],
+  real: ["int", "long", "real"],
+};
+
+/** Every field a reference stream declares (e.g. Microsoft's own Jira DCR) is declared here with a type that fits. */
+export function checkStreamCovers(
+  streamColumns: readonly Column[],
+  reference: readonly Column[],
+  refName: string,
+) {
+  const ours = new Map(streamColumns.map((c) => [c.name, c.type]));
+  return reference.flatMap((column) => {
+    const type = ours.get(column.name);
+    if (type === undefined)
+      return [`infra/jira-audit/ingestion.json: streamColumns lack ${column.name} (${refName})`];
+    const fits = type === column.type || (widerStreamTypes[type] ?? []).includes(column.type);
+    return fits
+      ? []
+      : [`infra/jira-audit/ingestion.json: ${column.name} is ${type}, ${refName} has ${column.type}`];
+  });
+}

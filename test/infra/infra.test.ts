@@ -20,6 +20,7 @@ import {
   checkParametersFile,
   checkPlaceholders,
   checkReferencedFilesExist,
+  checkStreamCovers,
   type IngestionSpec,
   placeholdersIn,
 } from "./infra-checks.ts";
@@ -183,6 +184,30 @@ describe("streams, tables and transform", () => {
   it("agree with each other and with the dedup column the code writes", () => {
     expect(checkIngestionNames({ ingestion, transformKql, eventIdColumn: EVENT_ID_COLUMN })).toEqual([]);
   });
+
+  const jiraDcr = path.resolve(repoRoot, "../shared/ccp-corpus/AtlassianJiraAudit__JiraAudit_DCR.json");
+  it.skipIf(!existsSync(jiraDcr))(
+    "declare every Jira audit field Microsoft's own Jira DCR declares (skipped without ../shared/ccp-corpus)",
+    () => {
+      const dcr = JSON.parse(read(jiraDcr));
+      const reference = dcr.properties.streamDeclarations["Custom-Jira_Audit_v2_CL"]
+        .columns as IngestionSpec["streamColumns"];
+      const refName = "Microsoft's JiraAudit_DCR.json";
+      expect(reference.length).toBeGreaterThan(5);
+      expect(checkStreamCovers(ingestion.streamColumns, reference, refName)).toEqual([]);
+      const narrowed = ingestion.streamColumns.map((c) => (c.name === "id" ? { ...c, type: "string" } : c));
+      expect(
+        checkStreamCovers(
+          narrowed.filter((c) => c.name !== "authorKey"),
+          reference,
+          refName,
+        ),
+      ).toEqual([
+        "infra/jira-audit/ingestion.json: id is string, Microsoft's JiraAudit_DCR.json has int",
+        "infra/jira-audit/ingestion.json: streamColumns lack authorKey (Microsoft's JiraAudit_DCR.json)",
+      ]);
+    },
+  );
 
   it("report a column the code sends but the stream does not declare", () => {
     expect(checkIngestionNames({ ingestion, transformKql, eventIdColumn: "CcpEventID" })).toEqual([
