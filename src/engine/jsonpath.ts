@@ -5,14 +5,32 @@
  */
 import { JSONPath } from "jsonpath-plus";
 
-const simplePath = /^\$(\.[A-Za-z_$][\w$-]*)*$/;
+/**
+ * Splits a plain member chain (`$`, `$.a.b`, `$['@odata.nextLink']`) into keys; undefined for anything else.
+ * Bracketed names are handled here because jsonpath-plus gives `@` a meaning inside brackets.
+ */
+function memberChain(path: string): string[] | undefined {
+  const keys: string[] = [];
+  const segment = /\.([A-Za-z_$][\w$-]*)|\['([^'\\]*)'\]|\["([^"\\]*)"\]/y;
+  if (!path.startsWith("$")) return undefined;
+  let at = 1;
+  while (at < path.length) {
+    segment.lastIndex = at;
+    const match = segment.exec(path);
+    if (!match) return undefined;
+    keys.push((match[1] ?? match[2] ?? match[3]) as string);
+    at = segment.lastIndex;
+  }
+  return keys;
+}
 
 /** Every match of `path` in `document`, in document order. An empty path means the root. */
 export function queryJsonPath(document: unknown, path: string): unknown[] {
   const trimmed = path.trim() === "" ? "$" : path.trim();
-  if (simplePath.test(trimmed)) {
+  const keys = memberChain(trimmed);
+  if (keys) {
     let current: unknown = document;
-    for (const key of trimmed.split(".").slice(1)) {
+    for (const key of keys) {
       if (current === null || typeof current !== "object") return [];
       current = (current as Record<string, unknown>)[key];
     }
@@ -37,11 +55,11 @@ export function isJsonPath(name: string): boolean {
  * the way. Only member chains are supported: the request body is ours to shape.
  */
 export function withJsonPathValue(document: unknown, path: string, value: unknown): Record<string, unknown> {
-  if (!simplePath.test(path) || path === "$") {
+  const keys = memberChain(path);
+  if (!keys || keys.length === 0) {
     throw new Error(`cannot place a value at JSONPath ${path}: only member chains like $.a.b are supported`);
   }
   const root: Record<string, unknown> = isRecord(document) ? structuredClone(document) : {};
-  const keys = path.split(".").slice(1);
   let target = root;
   for (const key of keys.slice(0, -1)) {
     const child = target[key];

@@ -1,5 +1,5 @@
 /**
- * A page-numbered search API (the CountBasedPaging shape): `GET /api/v1/events?page=&pageSize=&from=&to=`
+ * A page-numbered search API (the CountBasedPaging shape): `GET /api/v1/events?page=&pageSize=&from=&to=` (epoch ms)
  * with `x-api-key`; body `{ page, pageSize, totalPages, totalResults, data: [...] }`. Pages start at 1
  * (or 0 with `zeroBased`); a page past the end returns an empty `data`.
  */
@@ -20,8 +20,9 @@ export async function startCountBasedFake(options: {
   const server = await startFakeServer((request) => {
     if (request.path !== "/api/v1/events") return { status: 404, json: { error: "not found" } };
     if (request.headers["x-api-key"] !== apiKey) return { status: 401, json: { error: "unauthorized" } };
-    const from = Date.parse(request.query.from ?? "");
-    const to = Date.parse(request.query.to ?? "");
+    // Epoch milliseconds, as the API documents.
+    const from = Number(request.query.from);
+    const to = Number(request.query.to);
     const page = Number(request.query.page ?? firstPage);
     const pageSize = Number(request.query.pageSize ?? 50);
     const matching = options.events.filter((e) => Date.parse(e.time) >= from && Date.parse(e.time) < to);
