@@ -1,0 +1,170 @@
+import { describe, expect, it } from "vitest";
+import { loadObject, validResource } from "./helpers.ts";
+
+type Properties = Record<string, unknown>;
+
+function warningsFor(change: (p: Properties) => void): [string, string][] {
+  const resource = validResource();
+  change(resource.properties as Properties);
+  const result = loadObject(resource);
+  expect(result.errors.map((e) => e.message)).toEqual([]);
+  return result.warnings.map((w) => [w.code, w.jsonPath]);
+}
+
+const endpoint = "https://api.example.test/v1/events";
+
+describe("known-trap warnings", () => {
+  it.each<[string, (p: Properties) => void, [string, string][]]>([
+    [
+      "Persistent* paging (single runner only)",
+      (p) =>
+        (p.paging = {
+          pagingType: "PersistentToken",
+          nextPageTokenJsonPath: "$.next",
+          nextPageParaName: "from",
+        }),
+      [["persistent-paging-single-runner", "$.properties.paging.pagingType"]],
+    ],
+    [
+      "Offset paging whose first call carries no offset",
+      (p) =>
+        (p.paging = {
+          pagingType: "Offset",
+          offsetParaName: "offset",
+          pageSize: 100,
+          pageSizeParameterName: "limit",
+        }),
+      [["offset-first-call", "$.properties.paging.offsetParaName"]],
+    ],
+    [
+      "an unbracketed @odata path",
+      (p) => (p.paging = { pagingType: "NextPageUrl", nextPageTokenJsonPath: "$.@odata.nextLink" }),
+      [["odata-path", "$.properties.paging.nextPageTokenJsonPath"]],
+    ],
+    [
+      "POST paging placed in the query string",
+      (p) => {
+        p.request = {
+          apiEndpoint: endpoint,
+          httpMethod: "POST",
+          queryParametersTemplate: "{}",
+          isPostPayloadJson: true,
+        };
+        p.paging = {
+          pagingType: "NextPageToken",
+          nextPageTokenJsonPath: "$.next",
+          nextPageParaName: "cursor",
+        };
+      },
+      [["post-paging-placement", "$.properties.paging.pagingInfoPlacement"]],
+    ],
+    [
+      "a start-only window",
+      (p) => (p.request = { apiEndpoint: endpoint, startTimeAttributeName: "since" }),
+      [["half-open-window", "$.properties.request.startTimeAttributeName"]],
+    ],
+    [
+      "a typo'd runtime token",
+      (p) => (p.request = { apiEndpoint: endpoint, queryParameters: { to: "{_QueryWindowEnday}" } }),
+      [["unknown-runtime-token", "$.properties.request.queryParameters.to"]],
+    ],
+    [
+      "GET with isPostPayloadJson",
+      (p) => (p.request = { apiEndpoint: endpoint, isPostPayloadJson: true }),
+      [["get-with-json-body", "$.properties.request.isPostPayloadJson"]],
+    ],
+    [
+      "an endpoint ending in a stray quote",
+      (p) => (p.request = { apiEndpoint: `${endpoint}'` }),
+      [["endpoint-stray-quote", "$.properties.request.apiEndpoint"]],
+    ],
+    [
+      "an unknown field",
+      (p) => (p.request = { apiEndpoint: endpoint, paginatedCallsPerSecond: 3 }),
+      [["unknown-field", "$.properties.request.paginatedCallsPerSecond"]],
+    ],
+  ])("warns about %s, at its path", (_name, change, expected) => {
+    expect(warningsFor(change)).toEqual(expected);
+  });
+
+  it("says why, and suggests the token a typo probably meant", () => {
+    const resource = validResource();
+    (resource.properties as Record<string, unknown>).request = {
+      apiEndpoint: endpoint,
+      queryParameters: { to: "{_QueryWindowEnday}" },
+    };
+
+    expect(loadObject(resource).warnings[0]?.message).toBe(
+      "{_QueryWindowEnday} is not a runtime token and is sent literally (did you mean {_QueryWindowEndTime}?)",
+    );
+  });
+
+  it("stays quiet on a clean definition", () => {
+    expect(warningsFor(() => {})).toEqual([]);
+  });
+});
+
+describe("refusals", () => {
+  it.each<[string, (p: Properties) => void, string, string]>([
+    [
+      "an AWS auth",
+      (p) => (p.auth = { type: "aws", roleArn: "arn:x" }),
+      "unsupported-auth",
+      "$.properties.auth.type",
+    ],
+    [
+      "nested steps",
+      (p) => (p.stepInfo = { stepType: "Nested", nextSteps: [] }),
+      "nested-steps",
+      "$.properties.stepInfo",
+    ],
+    [
+      "a paging condition",
+      (p) => (p.paging = { pagingType: "NextPageToken", condition: { check: "data.ok" } }),
+      "paging-condition",
+      "$.properties.paging.condition",
+    ],
+    [
+      "a token transform",
+      (p) =>
+        (p.paging = { pagingType: "NextPageToken", tokenTransform: { TransformType: "SplitOnDelimiter" } }),
+      "token-transform",
+      "$.properties.paging.tokenTransform",
+    ],
+    [
+      "a Logic Apps expression",
+      (p) => (p.request = { apiEndpoint: endpoint, queryParameters: { from: "@variables('lastRunDate')" } }),
+      "logic-apps-expression",
+      "$.properties.request.queryParameters.from",
+    ],
+    [
+      "a Sentinel-internal stream",
+      (p) => (p.dcrConfig = { streamName: "SENTINEL_X" }),
+      "builtin-stream",
+      "$.properties.dcrConfig.streamName",
+    ],
+  ])("refuses %s with a stable code at its path", (_name, change, code, jsonPath) => {
+    const resource = validResource();
+    change(resource.properties as Properties);
+
+    const result = loadObject(resource);
+
+    expect(result.refused.map((r) => [r.code, r.jsonPath])).toEqual([[code, jsonPath]]);
+    expect(result.connectors).toEqual([]);
+    expect(result.errors).toEqual([]);
+  });
+
+  it("refuses a data connector of another kind by kind", () => {
+    const result = loadObject({ ...validResource(), kind: "GCP" });
+
+    expect(result.refused).toEqual([
+      {
+        file: "bad.json",
+        jsonPath: "$",
+        code: "unsupported-kind",
+        reason:
+          'kind "GCP" is not RestApiPoller or APIPolling (with pollingConfig); only REST pollers run here',
+      },
+    ]);
+  });
+});
