@@ -20,9 +20,8 @@ export class StateUnavailableError extends StateError {
   constructor(
     message: string,
     readonly tableUrl: string,
-    options?: ErrorOptions,
   ) {
-    super(message, options);
+    super(message);
   }
 }
 

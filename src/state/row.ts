@@ -270,7 +270,7 @@ export function rowToEntity(
     LeaseOwner: row.leaseOwner ?? "",
     LeaseUntil: isoOrEmpty(row.leaseUntil),
     DefinitionFile: limitText(row.definitionFile, limits.textChars),
-    DefinitionHash: row.definitionHash,
+    DefinitionHash: limitText(row.definitionHash, 200),
     DefinitionChangedAt: isoOrEmpty(row.definitionChangedAt),
     WindowMinutes: countValue(assertCount(row.windowMinutes, "WindowMinutes")),
     DelayMinutes: countValue(assertCount(row.delayMinutes, "DelayMinutes")),

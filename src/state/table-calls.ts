@@ -2,7 +2,10 @@
  * One place that turns `@azure/data-tables` failures into the state layer's vocabulary. The SDK leaves
  * `RestError.code` undefined for table errors, so branch on `statusCode` only.
  */
-import { StateUnavailableError } from "./errors.ts";
+import { StateError, StateUnavailableError } from "./errors.ts";
+
+/** Statuses the store branches on itself (missing row, row exists, etag changed); they pass through as is. */
+const expectedStatuses = new Set([404, 409, 412]);
 
 /** HTTP status of a table error, or undefined when no response arrived (refused, DNS, timeout). */
 export function tableStatus(error: unknown): number | undefined {
@@ -33,16 +36,33 @@ export async function tableCall<T>(tableUrl: string, what: string, call: () => P
   try {
     return await call();
   } catch (error) {
-    if (!isUnavailable(error)) throw error;
     const status = tableStatus(error);
+    if (status !== undefined && status < 500 && status !== 408 && !expectedStatuses.has(status)) {
+      throw new StateError(
+        `Table Storage refused to ${what}: HTTP ${status} ${serviceCode(error)} (table ${withoutQuery(tableUrl)}).`,
+      );
+    }
+    if (!isUnavailable(error)) throw error;
     const reason =
       status === undefined
         ? ((error as { code?: unknown }).code ?? (error as Error).message ?? "no response")
         : `HTTP ${status}`;
+    // No `cause`: the SDK's error carries the signed request, which has no place in logs.
     throw new StateUnavailableError(
-      `Table Storage at ${tableUrl} is unavailable (${String(reason)}) while trying to ${what}. Retry later; the row's etag guards against a write that landed anyway.`,
-      tableUrl,
-      { cause: error },
+      `Table Storage at ${withoutQuery(tableUrl)} is unavailable (${String(reason)}) while trying to ${what}. Retry later; the row's etag guards against a write that landed anyway.`,
+      withoutQuery(tableUrl),
     );
   }
+}
+
+/** The service's own error code (`RestError.code` is undefined for table errors). */
+function serviceCode(error: unknown): string {
+  const details = (error as { details?: { odataError?: { code?: unknown } } }).details;
+  const code = details?.odataError?.code;
+  return typeof code === "string" ? code : "";
+}
+
+/** A SAS token would sit in the query string. */
+function withoutQuery(url: string): string {
+  return url.split("?")[0] ?? url;
 }
