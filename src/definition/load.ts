@@ -226,9 +226,8 @@ function loadCandidate(
     }
     if (issues.length > 0) return;
   }
-  // In `keep` mode an unbound field may fail validation; fall back to the unvalidated value for the model.
-  const properties = (parsed.success ? parsed.data : coerced) as ConnectorProperties;
-  for (const finding of parsed.success ? lintProperties(properties) : []) {
+  const properties = parsed.success ? parsed.data : parseWithStandIns(coerced);
+  for (const finding of lintProperties(properties)) {
     result.warnings.push({
       file,
       jsonPath: originalPath(finding.path),
@@ -251,6 +250,54 @@ function loadCandidate(
     properties: properties as ConnectorProperties & { auth: SupportedAuthConfig },
     secrets: [...secrets],
   });
+}
+
+/**
+ * `keep` mode: the only failures left are at unbound values. Validate with schema-valid stand-ins there (so
+ * defaults apply and lint runs), then put the unbound text back: the result shows what is still missing.
+ */
+function parseWithStandIns(value: unknown): ConnectorProperties {
+  const patched = structuredClone(value);
+  const replaced: [JsonPathSegment[], unknown][] = [];
+  for (let round = 0; round < 5; round++) {
+    const attempt = connectorProperties.safeParse(patched);
+    if (attempt.success) {
+      for (const [at, original] of replaced) setAt(attempt.data, at, original);
+      return attempt.data;
+    }
+    for (const issue of attempt.error.issues) {
+      const at = issue.path as JsonPathSegment[];
+      replaced.push([at, valueAt(value, at)]);
+      setAt(patched, at, standIn(issue));
+    }
+  }
+  return patched as ConnectorProperties;
+}
+
+function standIn(issue: z.core.$ZodIssue): unknown {
+  if (issue.code === "invalid_value") return issue.values[0];
+  if (issue.code === "invalid_format") return "Custom-unbound";
+  if (issue.code === "too_small" && typeof issue.minimum === "number") return issue.minimum;
+  if (issue.code === "invalid_type") {
+    const byType: Record<string, unknown> = {
+      number: 1,
+      int: 1,
+      boolean: false,
+      string: "unbound",
+      array: [],
+      object: {},
+    };
+    return byType[issue.expected];
+  }
+  return undefined;
+}
+
+function setAt(root: unknown, at: readonly JsonPathSegment[], value: unknown): void {
+  const parent = valueAt(root, at.slice(0, -1));
+  const key = at.at(-1);
+  if (key !== undefined && parent !== null && typeof parent === "object") {
+    (parent as Record<PropertyKey, unknown>)[key] = value;
+  }
 }
 
 /** A resource `condition` that evaluates to false means the resource is not deployed: skip it, with a warning. */
