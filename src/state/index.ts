@@ -23,6 +23,7 @@ export {
 } from "./row.ts";
 export {
   createWatermarkStore,
+  defaultLeaseOwner,
   type Lease,
   type LeaseOptions,
   type RegisteredConnector,

@@ -10,6 +10,8 @@
  * The commit rule lives here: CommittedThrough moves only forward and only contiguously (a window is committed
  * only if it starts exactly at CommittedThrough), and the persistent cursor moves only in that same write.
  */
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
 import type { TableClient } from "@azure/data-tables";
 import type { Connector } from "../definition/schema.ts";
 import { redact } from "../engine/redact.ts";
@@ -132,6 +134,14 @@ export interface WatermarkStore {
   /** Newest first. */
   history(connectorId: string, limit?: number): Promise<RunRecord[]>;
   pruneHistory(connectorId: string): Promise<number>;
+}
+
+/**
+ * A lease owner unique to this process, readable in LeaseOwner ("which instance has it?"). Owners must be unique:
+ * the same owner string re-acquires its own unexpired lease.
+ */
+export function defaultLeaseOwner(): string {
+  return `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
 }
 
 const definitionDisabledReason = "isActive is false in the definition";

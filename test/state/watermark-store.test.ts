@@ -9,6 +9,7 @@ import { HttpStatusError } from "../../src/engine/errors.ts";
 import type { Window } from "../../src/engine/types.ts";
 import {
   createWatermarkStore,
+  defaultLeaseOwner,
   LeaseLostError,
   limits,
   type RegisteredConnector,
@@ -233,12 +234,12 @@ describe("lease", () => {
     expect((await second.get("shared"))?.leaseOwner).toBe("runner-b");
   });
 
-  it("lets only one of two owners racing for a free lease win", async () => {
+  it("lets only one of several owners racing for a free lease win", async () => {
     const { store } = await freshTable();
     await store().register(connector("race"));
-    const results = await Promise.all(
-      ["runner-a", "runner-b", "runner-c"].map((owner) => store().acquireLease("race", owner, minutes(5))),
-    );
+    const owners = [defaultLeaseOwner(), defaultLeaseOwner(), defaultLeaseOwner()];
+    expect(new Set(owners).size).toBe(3);
+    const results = await Promise.all(owners.map((owner) => store().acquireLease("race", owner, minutes(5))));
     expect(results.filter((lease) => lease !== undefined)).toHaveLength(1);
   });
 
@@ -428,6 +429,13 @@ describe("run history", () => {
 });
 
 describe("value guards", () => {
+  it("refuses a connector id that cannot be a table key, naming it", async () => {
+    const { store } = await freshTable();
+    await expect(store().register(connector("tenant/audit"))).rejects.toThrow(
+      /Connector id "tenant\/audit" cannot be a table key: expected 1–512 characters without/,
+    );
+  });
+
   it("refuses a cursor over 32 KiB instead of truncating it, and commits nothing", async () => {
     const { store } = await freshTable();
     const state = store();
