@@ -10,7 +10,7 @@ export function formatJsonPath(segments: readonly JsonPathSegment[]): string {
   let out = "$";
   for (const segment of segments) {
     if (typeof segment === "number") out += `[${segment}]`;
-    else if (/^[A-Za-z_$@][\w$@-]*$/.test(segment) && !segment.includes("-")) out += `.${segment}`;
+    else if (/^[A-Za-z_$][\w$]*$/.test(segment)) out += `.${segment}`;
     else out += `['${segment.replaceAll("'", "\\'")}']`;
   }
   return out;

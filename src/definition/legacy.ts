@@ -5,7 +5,6 @@
  * portal's connect dialog) and the destination (passed in the connect call). Both are bound from settings
  * under these names, e.g. `CCP_<ID>_USERNAME`, `CCP_<ID>_PASSWORD`, `CCP_<ID>_APIKEY`.
  */
-import type { JsonPathSegment } from "./errors.ts";
 import { isRecord } from "./keys.ts";
 
 /** Setting names the legacy shape binds credentials and destination from. */
@@ -20,14 +19,8 @@ export const legacySettingNames = {
   },
 } as const;
 
-export interface InjectedField {
-  /** Canonical path of the injected field. */
-  path: JsonPathSegment[];
-}
-
 /** Adds `{{placeholder}}` values for the fields a legacy definition leaves to the portal. */
-export function completeLegacyDefinition(canonical: Record<string, unknown>): InjectedField[] {
-  const injected: InjectedField[] = [];
+export function completeLegacyDefinition(canonical: Record<string, unknown>): void {
   const auth = canonical.auth;
   if (isRecord(auth) && typeof auth.type === "string") {
     const names: Record<string, string> | undefined =
@@ -35,14 +28,11 @@ export function completeLegacyDefinition(canonical: Record<string, unknown>): In
     for (const [field, setting] of Object.entries(names ?? {})) {
       if (auth[field] !== undefined) continue;
       auth[field] = `{{${setting}}}`;
-      injected.push({ path: ["auth", field] });
     }
   }
   if (canonical.dcrConfig === undefined) {
     canonical.dcrConfig = Object.fromEntries(
       Object.entries(legacySettingNames.dcrConfig).map(([field, setting]) => [field, `{{${setting}}}`]),
     );
-    injected.push({ path: ["dcrConfig"] });
   }
-  return injected;
 }

@@ -113,7 +113,7 @@ export function lintProperties(p: ConnectorProperties): LintFinding[] {
       );
   });
   scanStrings(p, [], (text, path) => {
-    if (/\$\.?@odata\.\w+/i.test(text)) {
+    if (/(?:^|[.$])@odata\./i.test(text)) {
       add(
         path,
         "odata-path",

@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import type { z } from "zod";
-import { ArmExpressionError, armExpressionBody, evaluateArm, unbound } from "./arm.ts";
+import { armExpressionBody } from "./arm.ts";
 import { bindValues } from "./bind.ts";
 import { canonicalizeKeys, pathKey } from "./canonicalize.ts";
 import { coerceToSchema } from "./coerce.ts";
@@ -415,5 +415,3 @@ export function canonicalJson(value: unknown): string {
   }
   return JSON.stringify(value) ?? "null";
 }
-
-export { ArmExpressionError, evaluateArm, unbound };
