@@ -10,6 +10,7 @@ export {
   WindowNotContiguousError,
 } from "./errors.ts";
 export { defaultHistoryRetention, type RunOutcome, type RunRecord } from "./history.ts";
+export type { Lease, LeaseOptions } from "./lease.ts";
 export {
   defaultStatusPolicy,
   deriveStatus,
@@ -24,8 +25,6 @@ export {
 export {
   createWatermarkStore,
   defaultLeaseOwner,
-  type Lease,
-  type LeaseOptions,
   type RegisteredConnector,
   type WatermarkStore,
   type WatermarkStoreOptions,

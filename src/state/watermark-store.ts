@@ -2,50 +2,36 @@
  * The watermark store: one row per connector in PartitionKey `connector` (see row.ts for the columns), a lease
  * per connector so two runners never poll the same connector at once, and the run history (history.ts).
  *
- * Concurrency: every write is an etag-guarded Merge. Writes made under a lease carry the etag of the lease's
- * last write; a 412 means someone else (another runner, an operator's reset) wrote since, and becomes a
- * `LeaseLostError`: the holder must stop without writing. Every write under a lease also extends it by its TTL,
- * so a runner that keeps committing windows keeps its lease without separate heartbeats.
- *
- * The commit rule lives here: CommittedThrough moves only forward and only contiguously (a window is committed
- * only if it starts exactly at CommittedThrough), and the persistent cursor moves only in that same write.
+ * Concurrency: every write is an etag-guarded Merge. A runner writes only through its lease (lease.ts), whose
+ * writes carry the etag of its last write; a 412 means someone else (another runner, an operator's reset) wrote
+ * since, and becomes a `LeaseLostError`. Operator commands re-read and retry on a 412 instead.
  */
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { TableClient } from "@azure/data-tables";
 import type { Connector } from "../definition/schema.ts";
 import { redact } from "../engine/redact.ts";
-import type { Clock, Logger, Window } from "../engine/types.ts";
-import {
-  ConnectorNotRegisteredError,
-  LeaseLostError,
-  StateError,
-  StateValueTooLargeError,
-  WindowNotContiguousError,
-} from "./errors.ts";
+import type { Clock, Logger } from "../engine/types.ts";
+import { ConnectorNotRegisteredError, StateError } from "./errors.ts";
 import {
   appendHistory,
   defaultHistoryRetention,
   pruneHistory,
-  type RunOutcome,
   type RunRecord,
   readHistory,
 } from "./history.ts";
+import { type Lease, type LeaseContext, type LeaseOptions, openLease } from "./lease.ts";
 import {
-  assertCursorFits,
   assertKeyPart,
   defaultStatusPolicy,
   deriveStatus,
   emptyRow,
   entityToRow,
-  formatWindow,
   limits,
   limitText,
   rowToEntity,
   type StatusPolicy,
-  sameWindow,
   type WatermarkRow,
-  type WindowCounts,
   watermarkPartition,
 } from "./row.ts";
 import { tableCall, tableStatus } from "./table-calls.ts";
@@ -69,35 +55,6 @@ export interface WatermarkStoreOptions {
   logger?: Pick<Logger, "warn">;
   /** Extra redaction applied to every stored error text, after the lease's secrets are removed. */
   redact?: (text: string) => string;
-}
-
-export interface LeaseOptions {
-  /** Bound secret values of the connector: removed (also URL-encoded and base64) from stored error texts. */
-  secrets?: readonly string[];
-}
-
-export interface Lease {
-  readonly connectorId: string;
-  readonly owner: string;
-  /** When the lease expires unless renewed (every write under the lease renews it). */
-  readonly until: Date;
-  /** The row as stored now; `LeaseLostError` if anyone else wrote it since this lease did. */
-  read(): Promise<WatermarkRow>;
-  renew(ttlMs?: number): Promise<void>;
-  /** Marks the window in flight: attempts + 1 if it is the same window as before, else 1. */
-  beginWindow(window: Window): Promise<WatermarkRow>;
-  /**
-   * Moves CommittedThrough to `window.end` after every page of the window was accepted. Refused with
-   * `WindowNotContiguousError` unless `window.start` equals CommittedThrough (or nothing is committed yet).
-   * `cursor` (Persistent* paging) moves in the same write; undefined keeps the stored cursor.
-   */
-  commitWindow(window: Window, counts: WindowCounts, cursor?: string): Promise<WatermarkRow>;
-  /** Records a failed attempt; CommittedThrough and the cursor stay where they are. */
-  failWindow(window: Window, error: unknown, counts: WindowCounts): Promise<WatermarkRow>;
-  /** Adds records the sink could never accept, and where they were put for the on-call. */
-  recordDeadLetter(count: number, location: string): Promise<WatermarkRow>;
-  /** Gives the lease up (a no-op if it was lost) and prunes the connector's history. */
-  release(): Promise<void>;
 }
 
 export interface WatermarkStore {
@@ -192,8 +149,9 @@ export function createWatermarkStore(options: WatermarkStoreOptions): WatermarkS
       const response = await tableCall(tableUrl, what, () =>
         tableClient.updateEntity(entity, "Merge", { etag }),
       );
-      if (response.etag === undefined)
+      if (response.etag === undefined) {
         throw new StateError(`Table Storage returned no etag after trying to ${what}.`);
+      }
       return response.etag;
     } catch (error) {
       const status = tableStatus(error);
@@ -240,196 +198,24 @@ export function createWatermarkStore(options: WatermarkStoreOptions): WatermarkS
     }
   }
 
-  function openLease(
-    connectorId: string,
-    owner: string,
-    ttlMs: number,
-    initial: { row: WatermarkRow; etag: string },
-    secrets: readonly string[],
-  ): Lease {
-    let { row, etag } = initial;
-    /** Once lost or released, the lease never writes again. */
-    let ended: "lost" | "released" | undefined;
-
-    const endedError = () =>
-      ended === "released"
-        ? new StateError(
-            `Lease on connector "${connectorId}" held by "${owner}" was released; acquire a new one.`,
-          )
-        : new LeaseLostError(connectorId, owner);
-
-    async function write(
-      what: string,
-      change: (row: WatermarkRow, now: Date) => WatermarkRow,
-      onLost?: () => Promise<void>,
-      leaseTtlMs = ttlMs,
-    ): Promise<WatermarkRow> {
-      if (ended) throw endedError();
-      const now = clock.now();
-      const next: WatermarkRow = {
-        ...change(row, now),
-        leaseOwner: owner,
-        leaseUntil: new Date(now.getTime() + leaseTtlMs),
-        updatedAt: now,
-      };
-      const newEtag = await writeIfUnchanged(next, etag, `${what} for "${connectorId}"`);
-      if (newEtag === undefined) {
-        ended = "lost";
-        await onLost?.();
-        throw endedError();
+  const leaseContext: LeaseContext = {
+    clock,
+    derive,
+    requireRow,
+    writeIfUnchanged,
+    recordHistory,
+    redactError,
+    async pruneHistory(connectorId) {
+      try {
+        await pruneHistory(tableClient, connectorId, retention);
+      } catch (error) {
+        options.logger?.warn("Run history not pruned; will retry at the next release", {
+          connectorId,
+          error: error instanceof Error ? error.message : String(error),
+        });
       }
-      etag = newEtag;
-      row = derive(next, now);
-      return row;
-    }
-
-    function attemptOf(window: Window): number {
-      return sameWindow(row.windowInFlight, window) ? Math.max(1, row.windowAttempts) : 1;
-    }
-
-    function historyRecord(
-      window: Window,
-      outcome: RunOutcome,
-      counts: WindowCounts,
-      errorKind = "",
-      error = "",
-    ): RunRecord {
-      return {
-        connectorId,
-        at: clock.now(),
-        window,
-        attempt: attemptOf(window),
-        outcome,
-        counts,
-        errorKind,
-        error,
-        owner,
-      };
-    }
-
-    function assertContiguous(window: Window, action: string): void {
-      if (!(window.end.getTime() > window.start.getTime())) {
-        throw new WindowNotContiguousError(
-          `Connector "${connectorId}": cannot ${action} window ${formatWindow(window)}: its end must be after its start.`,
-        );
-      }
-      const committed = row.committedThrough;
-      if (committed !== undefined && committed.getTime() !== window.start.getTime()) {
-        throw new WindowNotContiguousError(
-          `Connector "${connectorId}": cannot ${action} window ${formatWindow(window)}: CommittedThrough is ${committed.toISOString()}; the next window must start exactly there (no holes, never backwards).`,
-        );
-      }
-    }
-
-    return {
-      connectorId,
-      owner,
-      get until() {
-        return row.leaseUntil ?? new Date(0);
-      },
-
-      async read() {
-        if (ended) throw endedError();
-        const current = await requireRow(connectorId);
-        if (current.etag !== etag) {
-          ended = "lost";
-          throw endedError();
-        }
-        return current.row;
-      },
-
-      async renew(newTtlMs = ttlMs) {
-        await write("renew the lease", (current) => current, undefined, newTtlMs);
-      },
-
-      async beginWindow(window) {
-        assertContiguous(window, "begin");
-        return write("mark the window in flight", (current) => ({
-          ...current,
-          windowInFlight: window,
-          windowAttempts: sameWindow(current.windowInFlight, window) ? current.windowAttempts + 1 : 1,
-        }));
-      },
-
-      async commitWindow(window, counts, cursor) {
-        assertContiguous(window, "commit");
-        assertCursorFits(connectorId, cursor);
-        const record = historyRecord(window, "Succeeded", counts);
-        const committed = await write(
-          "commit the window",
-          (current, now) => ({
-            ...current,
-            committedThrough: window.end,
-            cursor: cursor ?? current.cursor,
-            windowInFlight: undefined,
-            windowAttempts: 0,
-            consecutiveFailures: 0,
-            lastSuccessAt: now,
-            lastWindow: counts,
-            totals: addTotals(current.totals, counts),
-          }),
-          () => recordHistory({ ...record, outcome: "LeaseLost" }),
-        );
-        await recordHistory(record);
-        return committed;
-      },
-
-      async failWindow(window, error, counts) {
-        const kind = errorKind(error);
-        const message = limitText(redactError(errorMessage(error), secrets), limits.errorChars);
-        const record = historyRecord(window, "Failed", counts, kind, message);
-        const failed = await write(
-          "record the failed window",
-          (current, now) => ({
-            ...current,
-            windowInFlight: window,
-            windowAttempts: record.attempt,
-            consecutiveFailures: current.consecutiveFailures + 1,
-            lastErrorAt: now,
-            lastErrorKind: kind,
-            lastError: message,
-            lastWindow: counts,
-            totals: addTotals(current.totals, counts),
-          }),
-          () => recordHistory({ ...record, outcome: "LeaseLost" }),
-        );
-        await recordHistory(record);
-        return failed;
-      },
-
-      async recordDeadLetter(count, location) {
-        if (location.length > limits.textChars) {
-          throw new StateValueTooLargeError(
-            `Connector "${connectorId}": DeadLetterLocation is ${location.length} characters, over ${limits.textChars}.`,
-          );
-        }
-        return write("record dead-lettered records", (current) => ({
-          ...current,
-          deadLetterCount: current.deadLetterCount + count,
-          deadLetterLocation: location,
-        }));
-      },
-
-      async release() {
-        if (!ended) {
-          const now = clock.now();
-          const released = { ...row, leaseOwner: undefined, leaseUntil: undefined, updatedAt: now };
-          // A 412 here means someone else owns the row already: nothing left to give up.
-          const newEtag = await writeIfUnchanged(released, etag, `release the lease of "${connectorId}"`);
-          ended = newEtag === undefined ? "lost" : "released";
-          if (newEtag !== undefined) row = derive(released, now);
-        }
-        try {
-          await pruneHistory(tableClient, connectorId, retention);
-        } catch (error) {
-          options.logger?.warn("Run history not pruned; will retry at the next release", {
-            connectorId,
-            error: error instanceof Error ? error.message : String(error),
-          });
-        }
-      },
-    };
-  }
+    },
+  };
 
   return {
     tableUrl,
@@ -522,6 +308,7 @@ export function createWatermarkStore(options: WatermarkStoreOptions): WatermarkS
       const newEtag = await writeIfUnchanged(leased, etag, `acquire the lease of "${connectorId}"`);
       if (newEtag === undefined) return undefined; // Another runner won the race.
       return openLease(
+        leaseContext,
         connectorId,
         owner,
         ttlMs,
@@ -564,24 +351,4 @@ export function createWatermarkStore(options: WatermarkStoreOptions): WatermarkS
       return pruneHistory(tableClient, connectorId, retention);
     },
   };
-}
-
-function addTotals(totals: WatermarkRow["totals"], counts: WindowCounts): WatermarkRow["totals"] {
-  return {
-    fetched: totals.fetched + counts.fetched,
-    sent: totals.sent + counts.sent,
-    accepted: totals.accepted + counts.accepted,
-  };
-}
-
-/** LastErrorKind: the error's class, with its stable `kind` (engine errors carry one) when it has one. */
-function errorKind(error: unknown): string {
-  if (!(error instanceof Error)) return typeof error;
-  const name = error.name === "Error" ? error.constructor.name : error.name;
-  const kind = (error as { kind?: unknown }).kind;
-  return typeof kind === "string" && kind !== "" && kind !== name ? `${name} (${kind})` : name;
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
