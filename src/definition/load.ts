@@ -7,13 +7,12 @@
 import { createHash } from "node:crypto";
 import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
-import type { z } from "zod";
 import { armExpressionBody } from "./arm.ts";
 import { bindValues } from "./bind.ts";
 import { canonicalizeKeys, pathKey } from "./canonicalize.ts";
 import { coerceToSchema } from "./coerce.ts";
 import type { DefinitionWarning, JsonPathSegment, Refusal } from "./errors.ts";
-import { DefinitionError, describeValue, formatJsonPath } from "./errors.ts";
+import { DefinitionError, formatJsonPath } from "./errors.ts";
 import { isRecord } from "./keys.ts";
 import { completeLegacyDefinition } from "./legacy.ts";
 import { lintProperties } from "./lint.ts";
@@ -34,6 +33,7 @@ import {
   type SettingsFile,
   settingsEntryFor,
 } from "./settings.ts";
+import { validateProperties } from "./validate.ts";
 
 export interface LoadOptions {
   env: Env;
@@ -201,32 +201,15 @@ function loadCandidate(
   result.errors.push(...bound.errors);
   if (bound.errors.length > 0) return;
 
-  const coerced = coerceToSchema(bound.value, connectorProperties);
-  const parsed = connectorProperties.safeParse(coerced);
-  const secretPaths = new Set(
-    secretAuthFields.flatMap((f) => [pathKey(["auth", f]), pathKey(["auth", f, "value"])]),
-  );
-  if (!parsed.success) {
-    const issues = parsed.error.issues.filter(
-      (issue) => !isUnder(issue.path as JsonPathSegment[], bound.unboundPaths),
-    );
-    for (const issue of issues) {
-      const issuePath = issue.path as JsonPathSegment[];
-      const actual = valueAt(coerced, issuePath);
-      const secret =
-        secretPaths.has(pathKey(issuePath)) || (typeof actual === "string" && bound.secretValues.has(actual));
-      result.errors.push(
-        new DefinitionError(
-          file,
-          originalPath(issuePath),
-          expectedText(issue),
-          describeValue(actual, secret),
-        ),
-      );
-    }
-    if (issues.length > 0) return;
-  }
-  const properties = parsed.success ? parsed.data : parseWithStandIns(coerced);
+  const validated = validateProperties(coerceToSchema(bound.value, connectorProperties), {
+    file,
+    originalPath,
+    unboundPaths: bound.unboundPaths,
+    secretValues: bound.secretValues,
+  });
+  result.errors.push(...validated.errors);
+  if (validated.properties === undefined) return;
+  const properties = validated.properties;
   for (const finding of lintProperties(properties)) {
     result.warnings.push({
       file,
@@ -250,54 +233,6 @@ function loadCandidate(
     properties: properties as ConnectorProperties & { auth: SupportedAuthConfig },
     secrets: [...secrets],
   });
-}
-
-/**
- * `keep` mode: the only failures left are at unbound values. Validate with schema-valid stand-ins there (so
- * defaults apply and lint runs), then put the unbound text back: the result shows what is still missing.
- */
-function parseWithStandIns(value: unknown): ConnectorProperties {
-  const patched = structuredClone(value);
-  const replaced: [JsonPathSegment[], unknown][] = [];
-  for (let round = 0; round < 5; round++) {
-    const attempt = connectorProperties.safeParse(patched);
-    if (attempt.success) {
-      for (const [at, original] of replaced) setAt(attempt.data, at, original);
-      return attempt.data;
-    }
-    for (const issue of attempt.error.issues) {
-      const at = issue.path as JsonPathSegment[];
-      replaced.push([at, valueAt(value, at)]);
-      setAt(patched, at, standIn(issue));
-    }
-  }
-  return patched as ConnectorProperties;
-}
-
-function standIn(issue: z.core.$ZodIssue): unknown {
-  if (issue.code === "invalid_value") return issue.values[0];
-  if (issue.code === "invalid_format") return "Custom-unbound";
-  if (issue.code === "too_small" && typeof issue.minimum === "number") return issue.minimum;
-  if (issue.code === "invalid_type") {
-    const byType: Record<string, unknown> = {
-      number: 1,
-      int: 1,
-      boolean: false,
-      string: "unbound",
-      array: [],
-      object: {},
-    };
-    return byType[issue.expected];
-  }
-  return undefined;
-}
-
-function setAt(root: unknown, at: readonly JsonPathSegment[], value: unknown): void {
-  const parent = valueAt(root, at.slice(0, -1));
-  const key = at.at(-1);
-  if (key !== undefined && parent !== null && typeof parent === "object") {
-    (parent as Record<PropertyKey, unknown>)[key] = value;
-  }
 }
 
 /** A resource `condition` that evaluates to false means the resource is not deployed: skip it, with a warning. */
@@ -351,57 +286,6 @@ function originalSegments(
     if (found !== undefined) return [...found, ...canonicalPath.slice(n)];
   }
   return [...canonicalPath];
-}
-
-function isUnder(issuePath: JsonPathSegment[], unboundPaths: Set<string>): boolean {
-  for (let n = issuePath.length; n >= 0; n--)
-    if (unboundPaths.has(pathKey(issuePath.slice(0, n)))) return true;
-  return false;
-}
-
-function valueAt(root: unknown, segments: readonly PropertyKey[]): unknown {
-  let current = root;
-  for (const segment of segments) {
-    if (current === null || typeof current !== "object") return undefined;
-    current = (current as Record<PropertyKey, unknown>)[segment];
-  }
-  return current;
-}
-
-const typeNames: Record<string, string> = {
-  object: "an object",
-  array: "an array",
-  record: "an object",
-  int: "an integer",
-};
-
-function expectedText(issue: z.core.$ZodIssue): string {
-  switch (issue.code) {
-    case "invalid_type":
-      return typeNames[issue.expected] ?? `a ${issue.expected}`;
-    case "invalid_value":
-      return `one of ${issue.values.map((v) => JSON.stringify(v)).join(" | ")}`;
-    case "invalid_union": {
-      const options = (issue as { options?: unknown[] }).options;
-      return Array.isArray(options)
-        ? `one of ${options.map((v) => JSON.stringify(v)).join(" | ")}`
-        : "a value matching one of the allowed shapes";
-    }
-    case "too_small":
-      return issue.origin === "string"
-        ? `a string of at least ${issue.minimum} characters`
-        : issue.origin === "array"
-          ? `at least ${issue.minimum} item(s)`
-          : `a number ${issue.inclusive ? ">=" : ">"} ${issue.minimum}`;
-    case "too_big":
-      return issue.origin === "string"
-        ? `a string of at most ${issue.maximum} characters`
-        : issue.origin === "array"
-          ? `at most ${issue.maximum} item(s)`
-          : `a number ${issue.inclusive ? "<=" : "<"} ${issue.maximum}`;
-    default:
-      return issue.message;
-  }
 }
 
 /** JSON with sorted keys, so key order and formatting do not change the hash. */

@@ -55,19 +55,21 @@ export class NetworkError extends EngineError {
   }
 }
 
-/** The server asked us to wait longer than the client's cap: fail the window instead of sleeping for hours. */
+/** A wait (Retry-After, reset header, QPS budget) exceeds the cap: fail the window instead of sleeping for hours. */
 export class RateLimitedError extends EngineError {
   constructor(
     readonly method: string,
     readonly url: string,
     readonly requestedWaitMs: number,
     readonly maxWaitMs: number,
-    readonly status: number,
+    /** The throttling status, or undefined when the client's own QPS budget asked for the wait. */
+    readonly status?: number,
   ) {
+    const reason = status === undefined ? "would have to wait" : `returned HTTP ${status} and asked to wait`;
     super(
       "rate-limited",
-      `${method} ${url} returned HTTP ${status} and asked to wait ${formatDuration(requestedWaitMs)}, ` +
-        `more than the ${formatDuration(maxWaitMs)} cap; the window will be retried on a later run`,
+      `${method} ${url} ${reason} ${formatDuration(requestedWaitMs)}, more than the ` +
+        `${formatDuration(maxWaitMs)} cap; the window will be retried on a later run`,
     );
   }
 }

@@ -76,7 +76,7 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
     if (serialized && headers["content-type"] === undefined) headers["content-type"] = serialized.contentType;
 
     for (let attempt = 0; ; attempt++) {
-      if (budget) await waitCapped(budget.reserve(), "QPS budget", 0);
+      if (budget) await waitCapped(budget.reserve(), undefined);
       let failure: HttpStatusError | TimeoutError | NetworkError;
       let serverWaitMs: number | undefined;
       try {
@@ -113,12 +113,11 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
         reason: failure instanceof HttpStatusError ? `HTTP ${failure.status}` : failure.kind,
         waitMs: Math.round(waitMs),
       });
-      await waitCapped(waitMs, url, failure instanceof HttpStatusError ? failure.status : 0);
+      await waitCapped(waitMs, failure instanceof HttpStatusError ? failure.status : undefined);
     }
 
-    async function waitCapped(ms: number, what: string, status: number): Promise<void> {
-      if (ms > maxWaitMs)
-        throw new RateLimitedError(req.method, what === "QPS budget" ? url : what, ms, maxWaitMs, status);
+    async function waitCapped(ms: number, status: number | undefined): Promise<void> {
+      if (ms > maxWaitMs) throw new RateLimitedError(req.method, url, ms, maxWaitMs, status);
       if (ms > 0) await clock.sleep(ms, sendOptions.signal);
     }
   }

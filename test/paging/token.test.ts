@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { collect, makeConnector, testEngine, windowOf } from "../engine/connector.ts";
 import { alerts, startCursorAlertsFake } from "../fakes/cursor-alerts.ts";
 import { type LastPassEvent, startLastPassFake } from "../fakes/lastpass.ts";
-import { type FakeServer, startFakeServer } from "../fakes/server.ts";
+import { type FakeResponse, type FakeServer, startFakeServer } from "../fakes/server.ts";
 
 let fake: FakeServer;
 afterEach(async () => {
@@ -115,7 +115,7 @@ describe("NextPageToken paging", () => {
       'W/"p2"': { tag: 'W/"p3"', items: [3] },
       'W/"p3"': { items: [] },
     };
-    fake = await startFakeServer((request) => {
+    fake = await startFakeServer((request): FakeResponse => {
       const page = pagesByTag[request.headers.etag ?? ""] ?? { items: [] };
       return { headers: page.tag ? { etag: page.tag } : {}, json: { items: page.items } };
     });
