@@ -224,3 +224,33 @@ describe("PersistentToken paging against a server-side cursor API", () => {
     ]);
   });
 });
+
+describe("pagingQueryParamOnly", () => {
+  it("sends only the paging parameters on follow-up requests", async () => {
+    fake = await startFakeServer((request) =>
+      request.query.cursor ? { json: { data: [3] } } : { json: { data: [1, 2], next: "c2" } },
+    );
+    const connector = makeConnector({
+      request: {
+        apiEndpoint: `${fake.origin}/e?static=1`,
+        queryTimeFormat: "UnixTimestamp",
+        startTimeAttributeName: "from",
+      },
+      paging: {
+        pagingType: "NextPageToken",
+        nextPageTokenJsonPath: "$.next",
+        nextPageParaName: "cursor",
+        pageSizeParameterName: "size",
+        pageSize: 2,
+        pagingQueryParamOnly: true,
+      },
+      response: { eventsJsonPaths: ["$.data"] },
+    });
+    const { engine } = testEngine();
+    await collect(engine.pollWindow(connector, windowOf("2026-01-01T00:00:00Z", "2026-01-01T00:05:00Z")));
+    expect(fake.requests.map((r) => r.rawQuery)).toEqual([
+      "static=1&from=1767225600&size=2",
+      "size=2&cursor=c2",
+    ]);
+  });
+});
