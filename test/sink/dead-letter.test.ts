@@ -1,23 +1,21 @@
 /** The blob dead-letter store against a real Azurite, wired from app settings as the app wires it. */
 import { BlobServiceClient } from "@azure/storage-blob";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type AzuriteInstance, startAzurite } from "../../src/local/azurite.ts";
 import { createDeadLetterStoreFromSettings } from "../../src/sink/settings.ts";
+import { useAzurite } from "../support/azurite.ts";
 import { connectorFor, recordingLogger, type StandinFixture, sinkFor, startFixture } from "./helpers.ts";
 
 const CONTAINER = "test-dead-letter";
-let azurite: AzuriteInstance;
+const useStorage = useAzurite();
 let fixture: StandinFixture;
 beforeAll(async () => {
-  [azurite, fixture] = await Promise.all([startAzurite(), startFixture()]);
+  fixture = await startFixture();
 });
-afterAll(async () => {
-  await Promise.all([azurite?.stop(), fixture?.close()]);
-});
+afterAll(() => fixture?.close());
 
 describe("blob dead-letter store", () => {
   it("stores a record too large for any call as one blob per connector and dedup key", async () => {
-    const settings = { AzureWebJobsStorage: azurite.connectionString, DEAD_LETTER_CONTAINER: CONTAINER };
+    const settings = { AzureWebJobsStorage: useStorage().connectionString, DEAD_LETTER_CONTAINER: CONTAINER };
     const deadLetter = createDeadLetterStoreFromSettings(settings, fixture.standin.tokenCredential);
     const sink = sinkFor(fixture.standin, deadLetter, recordingLogger());
     const connector = connectorFor(fixture.standin);
@@ -30,13 +28,13 @@ describe("blob dead-letter store", () => {
     expect(first).toMatchObject({ sent: 1, accepted: 0, deadLettered: 1, calls: 0 });
     expect(again.deadLetters[0]?.location).toBe(receipt?.location);
     expect(receipt?.location).toBe(
-      `${azurite.blobEndpoint}/${CONTAINER}/contoso-audit/${receipt?.eventId}.json`,
+      `${useStorage().blobEndpoint}/${CONTAINER}/contoso-audit/${receipt?.eventId}.json`,
     );
-    expect(deadLetter.location).toBe(`${azurite.blobEndpoint}/${CONTAINER}`);
+    expect(deadLetter.location).toBe(`${useStorage().blobEndpoint}/${CONTAINER}`);
 
-    const container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(
-      CONTAINER,
-    );
+    const container = BlobServiceClient.fromConnectionString(
+      useStorage().connectionString,
+    ).getContainerClient(CONTAINER);
     const names: string[] = [];
     for await (const blob of container.listBlobsFlat()) names.push(blob.name);
     expect(names).toEqual([`contoso-audit/${receipt?.eventId}.json`]);
@@ -59,7 +57,7 @@ describe("blob dead-letter store", () => {
 
   it("a dead-letter store that cannot store fails the page instead of losing the record", async () => {
     const settings = {
-      AzureWebJobsStorage: azurite.connectionString.replace(
+      AzureWebJobsStorage: useStorage().connectionString.replace(
         /BlobEndpoint=[^;]+/,
         "BlobEndpoint=http://127.0.0.1:9/x",
       ),
