@@ -1,12 +1,13 @@
 /**
  * The engine: plans windows and polls one window as an async stream of pages.
  *
- * Per connector (keyed by id and definition hash) the engine keeps one Authenticator (tokens stay cached)
+ * Per connector (keyed by id, definition hash and bound secrets) the engine keeps one Authenticator (tokens stay cached)
  * and one HttpClient (its QPS budget covers every request of the connector). A window's pages are fetched
  * one after another and yielded as soon as each is decoded, so a window is never held in memory. A 401
  * triggers `onUnauthorized()` once and one retry. Every error that leaves the engine has the connector's
  * secrets redacted from its message and stack.
  */
+import { createHash } from "node:crypto";
 import { createAuthenticator } from "../auth/index.ts";
 import type { Connector } from "../definition/schema.ts";
 import { pagingStrategies } from "../paging/index.ts";
@@ -48,7 +49,9 @@ interface ConnectorClients {
 export function createEngine(deps: EngineDeps): Engine {
   const clients = new Map<string, ConnectorClients>();
   const clientsFor = (connector: Connector): ConnectorClients => {
-    const key = `${connector.id}\u0000${connector.definitionHash}`;
+    // Bound secrets are part of the key: a rotated password must not keep using the old authenticator.
+    const secrets = createHash("sha256").update(connector.secrets.join("\u0000")).digest("hex");
+    const key = `${connector.id}\u0000${connector.definitionHash}\u0000${secrets}`;
     let entry = clients.get(key);
     if (!entry) {
       entry = {

@@ -213,4 +213,23 @@ describe("pollWindow", () => {
     // 3 + 1 requests at one per second: the fourth goes out 3 s after the first.
     expect(clock.now().getTime() - start).toBe(3000);
   });
+
+  it("picks up a rotated secret instead of reusing the cached authenticator", async () => {
+    const { jira, connector } = await jiraSetup();
+    const { engine } = testEngine();
+    await collect(engine.pollWindow(connector, window));
+    const rotated = {
+      ...connector,
+      properties: {
+        ...connector.properties,
+        auth: { type: "Basic" as const, userName: "test-user@example.com", password: "test-api-token-new" },
+      },
+      secrets: ["test-api-token-new"],
+    };
+    const error = await collect(engine.pollWindow(rotated, window)).catch((e: unknown) => e);
+    expect((error as HttpStatusError).status).toBe(401);
+    expect(jira.requests.at(-1)?.headers.authorization).toBe(
+      `Basic ${Buffer.from("test-user@example.com:test-api-token-new").toString("base64")}`,
+    );
+  });
 });
