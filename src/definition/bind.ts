@@ -123,7 +123,10 @@ class Binder {
       return typeof value === "string" ? this.bindPlaceholders(value, path) : value;
     } catch (error) {
       if (!(error instanceof ArmExpressionError)) throw error;
-      this.addError(path, error.expected, error.got ?? `ARM expression ${JSON.stringify(text)}`);
+      const got = error.got ?? `ARM expression ${JSON.stringify(text)}`;
+      // An argument error quotes the argument, which may be a bound secret.
+      const leaks = [...this.result.secretValues].some((secret) => got.includes(secret));
+      this.addError(path, error.expected, leaks ? "<secret>" : got);
       return text;
     }
   }

@@ -147,6 +147,22 @@ describe("binding placeholders and ARM expressions", () => {
     expect(JSON.stringify(fromFile)).not.toContain("test-api-key-leak");
   });
 
+  it("never quotes a secret in an ARM argument error", () => {
+    const resource = withProperties((p) => {
+      p.auth = { type: "APIKey", apiKey: "{{token}}" };
+      p.request = {
+        apiEndpoint: "https://api.example.test",
+        queryWindowInMin: "[[int(parameters('token'))]",
+      };
+    });
+
+    const result = loadObject(resource, { env: { CCP_T_TOKEN: "test-api-key-not-a-number" } });
+
+    expect(errorMessages(result)).toEqual([
+      "bad.json: $.properties.request.queryWindowInMin — expected an integer argument for int(), got <secret>",
+    ]);
+  });
+
   it("treats securestring template parameters as secrets", () => {
     const template = {
       parameters: { apiHost: { type: "securestring" } },
