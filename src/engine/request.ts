@@ -72,7 +72,8 @@ export function buildRequest(connector: Connector, context: RequestContext): Out
   }
 
   let request: OutgoingRequest = { method: config.httpMethod, url, headers };
-  if (config.queryParametersTemplate !== undefined) {
+  // CrowdStrike ships `"queryParametersTemplate": ""` on a GET: blank means no template.
+  if (config.queryParametersTemplate?.trim()) {
     request = applyTemplate(connector, request, { ...times, ...context.templateVariables });
   }
   if (

@@ -91,6 +91,12 @@ describe("buildRequest", () => {
     expect(get.body).toBeUndefined();
   });
 
+  it("treats a blank template as none", () => {
+    const request = build({ isPostPayloadJson: true, queryParametersTemplate: "  " });
+    expect(request.url.search).toBe("");
+    expect(request.body).toBeUndefined();
+  });
+
   it("rejects an unknown runtime token, naming the file and field", () => {
     expect(() => build({ queryParameters: { to: "{_QueryWindowEnday}" } })).toThrow(
       "test/connector.json: request.queryParameters.to uses the unknown runtime token {_QueryWindowEnday}; expected one of {_QueryWindowStartTime}, {_QueryWindowEndTime}, {_QueryWindowStartDay}, {_QueryWindowEndDay}",
