@@ -34,7 +34,8 @@ export function validateProperties(
     const issuePath = issue.path as JsonPathSegment[];
     const actual = valueAt(value, issuePath);
     const secret =
-      secretPaths.has(pathKey(issuePath)) || (typeof actual === "string" && context.secretValues.has(actual));
+      secretPaths.has(pathKey(issuePath)) ||
+      (typeof actual === "string" && [...context.secretValues].some((secret) => actual.includes(secret)));
     return new DefinitionError(
       context.file,
       context.originalPath(issuePath),
