@@ -98,6 +98,23 @@ describe("ccp-poller validate", () => {
     expect(result.code).toBe(0);
   });
 
+  it("reports an --env-file that is not JSON with its line and column, and exits 1", async () => {
+    const envFile = path.join(dir, "env.json");
+    await writeFile(envFile, '{ "CCP_X": 1, }');
+
+    const result = await inProcess([
+      "validate",
+      "--env-file",
+      envFile,
+      path.join(repoRoot, "connectors/jira-audit"),
+    ]);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toEqual([
+      `${envFile}: $ (line 1, column 15) — expected a property name after ',' (no trailing commas in JSON), got "}"`,
+    ]);
+  });
+
   it("lists refusals with their code and exits 0 when nothing is an error", async () => {
     const gcp = path.join(dir, "gcp.json");
     await writeFile(

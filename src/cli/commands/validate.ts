@@ -1,7 +1,8 @@
 /** `ccp-poller validate <file|folder...>`: one line per connector, every error, every warning; exit 1 on any error. */
 import { readFile } from "node:fs/promises";
-import { formatRefusal, formatWarning } from "../../definition/errors.ts";
+import { DefinitionError, formatRefusal, formatWarning } from "../../definition/errors.ts";
 import { loadConnectors } from "../../definition/load.ts";
+import { parseDefinitionJson } from "../../definition/parse.ts";
 import type { Connector } from "../../definition/schema.ts";
 import type { CliCommand } from "./index.ts";
 
@@ -22,14 +23,24 @@ export const validateCommand: CliCommand = {
         "settings file { <connectorId>: { <name>: value } } (default: CONNECTOR_SETTINGS_FILE)",
       )
       .option(
-        "--env-file <file...>",
-        "JSON files of extra environment variables, e.g. a connector's settings.sample.json",
+        "--env-file <file>",
+        "JSON file of extra environment variables, e.g. a connector's settings.sample.json (repeatable)",
+        (file: string, files: string[]) => [...files, file],
+        [] as string[],
       )
       .option("--structure-only", "check structure without values: unbound placeholders are not errors")
       .action(async (paths: string[], options: ValidateOptions) => {
         const env = { ...io.env };
-        for (const file of options.envFile ?? [])
-          Object.assign(env, JSON.parse(await readFile(file, "utf8")));
+        for (const file of options.envFile ?? []) {
+          try {
+            Object.assign(env, parseDefinitionJson(await readFile(file, "utf8"), file));
+          } catch (error) {
+            if (!(error instanceof DefinitionError)) throw error;
+            io.stderr(error.message);
+            exit(1);
+            return;
+          }
+        }
         const result = await loadConnectors(paths, {
           env,
           settingsFile: options.settings ?? io.env.CONNECTOR_SETTINGS_FILE,
