@@ -14,7 +14,7 @@ import { pagingStrategies } from "../paging/index.ts";
 import type { PagingStrategy } from "../paging/types.ts";
 import { EngineError, HttpStatusError } from "./errors.ts";
 import { createHttpClient, type HttpClientOptions } from "./http.ts";
-import { redact } from "./redact.ts";
+import { excerpt, redact } from "./redact.ts";
 import { buildRequest } from "./request.ts";
 import { decodeResponse } from "./response.ts";
 import type {
@@ -118,6 +118,14 @@ export function createEngine(deps: EngineDeps): Engine {
 
       const response = await send(auth, http, request, sendOptions);
       const { document, events } = decodeResponse(responseConfig, response, connector.secrets);
+      if (requestConfig.logResponseContent) {
+        deps.logger.info("response content", {
+          connector: connector.id,
+          page: number,
+          status: response.status,
+          content: excerpt(JSON.stringify(document) ?? "", connector.secrets, 4000),
+        });
+      }
       eventsSoFar += events.length;
       const next = session.next({ number, request, response, document, events, eventsSoFar });
       const cursor = session.cursor?.();
@@ -168,7 +176,11 @@ function requestFingerprint(request: OutgoingRequest): string {
 
 function redactError(error: unknown, secrets: readonly string[]): unknown {
   if (!(error instanceof Error) || secrets.length === 0) return error;
-  error.message = redact(error.message, secrets);
-  if (error.stack) error.stack = redact(error.stack, secrets);
+  const message = redact(error.message, secrets);
+  const stack = error.stack === undefined ? undefined : redact(error.stack, secrets);
+  if (message === error.message && stack === error.stack) return error;
+  // Own properties, because some errors (DOMException) only have getters for these.
+  Object.defineProperty(error, "message", { value: message, writable: true, configurable: true });
+  Object.defineProperty(error, "stack", { value: stack, writable: true, configurable: true });
   return error;
 }

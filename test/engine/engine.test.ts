@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { createEngine } from "../../src/engine/engine.ts";
 import { EngineError, HttpStatusError, RateLimitedError, TimeoutError } from "../../src/engine/errors.ts";
+import { createFakeClock, createHttpClient } from "../../src/engine/http.ts";
 import { ResponseFormatError } from "../../src/engine/response.ts";
 import { type JiraFake, jiraRecords, startJiraFake } from "../fakes/jira.ts";
 import { startLastPassFake } from "../fakes/lastpass.ts";
@@ -231,5 +233,36 @@ describe("pollWindow", () => {
     expect(jira.requests.at(-1)?.headers.authorization).toBe(
       `Basic ${Buffer.from("test-user@example.com:test-api-token-new").toString("base64")}`,
     );
+  });
+
+  it("logs decoded response content, redacted, when logResponseContent is set", async () => {
+    const { jira, connector } = await jiraSetup({ logResponseContent: true });
+    jira.add({ id: 99, summary: `leaked ${PASSWORD}`, created: "2026-01-01T00:01:10Z" });
+    const lines: Array<Record<string, unknown> | undefined> = [];
+    const logger = {
+      info: (_: string, fields?: Record<string, unknown>) => lines.push(fields),
+      warn() {},
+      error() {},
+    };
+    const clock = createFakeClock();
+    const engine = createEngine({ clock, logger, http: createHttpClient({ clock }) });
+    await collect(engine.pollWindow(connector, window));
+    // Six records in pages of two: three full pages and the empty one that ends the window.
+    expect(lines.map((line) => line?.page)).toEqual([1, 2, 3, 4]);
+    expect(lines[0]).toMatchObject({ connector: "test-connector", status: 200 });
+    expect(lines.map((line) => String(line?.content)).join()).toContain('"summary":"leaked ***"');
+    expect(JSON.stringify(lines)).not.toContain(PASSWORD);
+  });
+
+  it("stops when the caller aborts", async () => {
+    const { jira, connector } = await jiraSetup();
+    const { engine } = testEngine();
+    const controller = new AbortController();
+    const error = await (async () => {
+      for await (const _ of engine.pollWindow(connector, window, { signal: controller.signal }))
+        controller.abort();
+    })().catch((e: unknown) => e);
+    expect((error as Error).name).toBe("AbortError");
+    expect(jira.requests).toHaveLength(1);
   });
 });
