@@ -95,6 +95,18 @@ export const appSettings = [
     description: "How far back a connector's first run starts. Default: one query window.",
     setInAzure: false,
   },
+  {
+    name: "LEASE_TTL_SECONDS",
+    default: "300",
+    description: "How long a connector's lease lasts without a write; every write under the lease renews it.",
+    setInAzure: false,
+  },
+  {
+    name: "INGESTION_STANDIN_CA_FILE",
+    description:
+      "Local runs only: CA certificate of the local Logs Ingestion stand-in. When set, the sink trusts it (for that client only) and uses the stand-in's token instead of Azure credentials.",
+    setInAzure: false,
+  },
 ] as const satisfies readonly AppSettingSpec[];
 
 export type AppSettingName = (typeof appSettings)[number]["name"];

@@ -1,0 +1,228 @@
+/**
+ * One connector, one run: take its lease, plan the due windows from its watermark, and for each window poll every
+ * page, send it, and commit only when the sink accepted all of it. A failure stops the connector for this run:
+ * nothing after the failed window is attempted, so the watermark can never pass data that was not accepted.
+ */
+import type { Connector } from "../definition/schema.ts";
+import { redact } from "../engine/redact.ts";
+import type { Clock, Engine, Logger, Window } from "../engine/types.ts";
+import type { Sink } from "../sink/logs-ingestion-sink.ts";
+import {
+  formatWindow,
+  type Lease,
+  LeaseLostError,
+  type WatermarkStore,
+  type WindowCounts,
+} from "../state/index.ts";
+
+export interface RunnerDeps {
+  engine: Engine;
+  store: WatermarkStore;
+  sink: Sink;
+  clock: Clock;
+  logger: Logger;
+  /** Unique per process: written to LeaseOwner. */
+  owner: string;
+}
+
+export interface ConnectorRunOptions {
+  /** No new window starts after this instant; the window in flight is aborted at `hardDeadline`. */
+  deadline: Date;
+  hardDeadline?: Date;
+  maxWindows?: number;
+  initialLookbackMin?: number;
+  leaseTtlMs?: number;
+  /** Called after each window, for progress displays. */
+  onWindow?: (report: WindowReport) => void;
+}
+
+export type ConnectorOutcome =
+  | "up-to-date"
+  | "caught-up"
+  | "budget-exhausted"
+  | "failed"
+  | "leased-elsewhere"
+  | "lease-lost"
+  | "disabled";
+
+export interface WindowReport {
+  connectorId: string;
+  window: Window;
+  outcome: "committed" | "failed";
+  counts: WindowCounts;
+  deadLettered: number;
+  error?: string;
+}
+
+export interface ConnectorRunReport {
+  connectorId: string;
+  outcome: ConnectorOutcome;
+  windowsCommitted: number;
+  windowsPending: number;
+  accepted: number;
+  committedThrough: Date | undefined;
+  error?: string;
+}
+
+const DEFAULT_LEASE_TTL_MS = 5 * 60_000;
+
+class RunBudgetExceededError extends Error {
+  override name = "RunBudgetExceededError";
+}
+
+export async function pollConnector(
+  deps: RunnerDeps,
+  connector: Connector,
+  options: ConnectorRunOptions,
+): Promise<ConnectorRunReport> {
+  const report: ConnectorRunReport = {
+    connectorId: connector.id,
+    outcome: "up-to-date",
+    windowsCommitted: 0,
+    windowsPending: 0,
+    accepted: 0,
+    committedThrough: undefined,
+  };
+  const registered = await deps.store.register(connector);
+  report.committedThrough = registered.committedThrough;
+  if (registered.disabledReason !== "") return { ...report, outcome: "disabled" };
+
+  const lease = await deps.store.acquireLease(
+    connector.id,
+    deps.owner,
+    options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS,
+    {
+      secrets: connector.secrets,
+    },
+  );
+  if (!lease) return { ...report, outcome: "leased-elsewhere" };
+  try {
+    const row = await lease.read();
+    const windows = deps.engine.planWindows(connector, row.committedThrough, {
+      now: deps.clock.now(),
+      ...(options.initialLookbackMin !== undefined ? { initialLookbackMin: options.initialLookbackMin } : {}),
+      ...(options.maxWindows !== undefined ? { maxWindows: options.maxWindows } : {}),
+    });
+    let cursor = row.cursor;
+    for (const [index, window] of windows.entries()) {
+      if (deps.clock.now() >= options.deadline) {
+        report.windowsPending = windows.length - index;
+        report.outcome = "budget-exhausted";
+        break;
+      }
+      const result = await pollWindow(deps, connector, lease, window, cursor, options);
+      options.onWindow?.(result.report);
+      if (result.report.outcome === "failed") {
+        report.outcome = "failed";
+        report.windowsPending = windows.length - index;
+        if (result.report.error !== undefined) report.error = result.report.error;
+        break;
+      }
+      cursor = result.cursor;
+      report.windowsCommitted += 1;
+      report.accepted += result.report.counts.accepted;
+      report.committedThrough = window.end;
+      report.outcome = "caught-up";
+    }
+  } catch (error) {
+    if (!(error instanceof LeaseLostError)) throw error;
+    report.outcome = "lease-lost";
+    report.error = redact(error.message, connector.secrets);
+  } finally {
+    await lease.release();
+  }
+  return report;
+}
+
+async function pollWindow(
+  deps: RunnerDeps,
+  connector: Connector,
+  lease: Lease,
+  window: Window,
+  cursor: string | undefined,
+  options: ConnectorRunOptions,
+): Promise<{ report: WindowReport; cursor: string | undefined }> {
+  const started = deps.clock.now().getTime();
+  const counts: WindowCounts = { fetched: 0, extracted: 0, sent: 0, accepted: 0, pages: 0, durationMs: 0 };
+  let deadLettered = 0;
+  let deadLetterLocation = "";
+  let nextCursor = cursor;
+  const abort = new AbortController();
+  const stopAt = options.hardDeadline?.getTime();
+  const timer =
+    stopAt === undefined
+      ? undefined
+      : setTimeout(
+          () =>
+            abort.abort(
+              new RunBudgetExceededError("the run's time budget ended before the window completed"),
+            ),
+          Math.max(0, stopAt - deps.clock.now().getTime()),
+        );
+  const finish = (outcome: WindowReport["outcome"], error?: string): WindowReport => ({
+    connectorId: connector.id,
+    window,
+    outcome,
+    counts: { ...counts, durationMs: deps.clock.now().getTime() - started },
+    deadLettered,
+    ...(error !== undefined ? { error } : {}),
+  });
+
+  await lease.beginWindow(window);
+  try {
+    const pages = deps.engine.pollWindow(connector, window, {
+      signal: abort.signal,
+      ...(cursor !== undefined ? { cursor } : {}),
+    });
+    for await (const page of pages) {
+      counts.pages += 1;
+      counts.fetched += page.events.length;
+      counts.extracted += page.events.length;
+      if (page.events.length > 0) {
+        const sent = await deps.sink.send(connector, page.events, { signal: abort.signal });
+        counts.sent += sent.sent;
+        counts.accepted += sent.accepted;
+        deadLettered += sent.deadLettered;
+        const location = sent.deadLetters[0]?.location;
+        if (location !== undefined) deadLetterLocation = location;
+      }
+      if (page.cursor !== undefined) nextCursor = page.cursor;
+    }
+  } catch (error) {
+    if (error instanceof LeaseLostError) throw error;
+    const cause = abort.signal.aborted && abort.signal.reason instanceof Error ? abort.signal.reason : error;
+    const report = finish("failed", redact(describe(cause), connector.secrets));
+    await lease.failWindow(window, cause, report.counts);
+    logWindow(deps.logger, connector, report);
+    return { report, cursor };
+  } finally {
+    if (timer) clearTimeout(timer);
+  }
+  const report = finish("committed");
+  if (deadLettered > 0) await lease.recordDeadLetter(deadLettered, deadLetterLocation);
+  await lease.commitWindow(window, report.counts, nextCursor);
+  logWindow(deps.logger, connector, report);
+  return { report, cursor: nextCursor };
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/** One structured line per window: the fields Application Insights and infra/queries/health.kql read. */
+function logWindow(logger: Logger, connector: Connector, report: WindowReport): void {
+  const fields = {
+    connectorId: connector.id,
+    window: formatWindow(report.window),
+    outcome: report.outcome,
+    pages: report.counts.pages,
+    fetched: report.counts.fetched,
+    sent: report.counts.sent,
+    accepted: report.counts.accepted,
+    deadLettered: report.deadLettered,
+    durationMs: report.counts.durationMs,
+    ...(report.error !== undefined ? { lastError: report.error } : {}),
+  };
+  if (report.outcome === "committed") logger.info("window committed", fields);
+  else logger.warn("window failed", fields);
+}

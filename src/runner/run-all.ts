@@ -1,0 +1,101 @@
+/**
+ * One run over many connectors: each polled under its own lease, at most `concurrency` at a time, all within one
+ * time budget. A connector that fails, even unexpectedly, is reported and never stops the others.
+ */
+import type { Connector } from "../definition/schema.ts";
+import { redact } from "../engine/redact.ts";
+import {
+  type ConnectorRunOptions,
+  type ConnectorRunReport,
+  pollConnector,
+  type RunnerDeps,
+} from "./poll-connector.ts";
+
+export interface RunAllOptions extends Omit<ConnectorRunOptions, "deadline" | "hardDeadline"> {
+  /** Milliseconds from the start of the run after which no new window starts. */
+  budgetMs: number;
+  /** Extra milliseconds a window already in flight may take before it is aborted. */
+  graceMs?: number;
+  concurrency: number;
+}
+
+export interface RunSummary {
+  startedAt: Date;
+  finishedAt: Date;
+  reports: ConnectorRunReport[];
+}
+
+export async function runAll(
+  deps: RunnerDeps,
+  connectors: readonly Connector[],
+  options: RunAllOptions,
+): Promise<RunSummary> {
+  const startedAt = deps.clock.now();
+  const deadline = new Date(startedAt.getTime() + options.budgetMs);
+  const hardDeadline =
+    options.graceMs === undefined ? undefined : new Date(deadline.getTime() + options.graceMs);
+  const { budgetMs: _budget, graceMs: _grace, concurrency, ...perConnector } = options;
+  const reports: ConnectorRunReport[] = new Array(connectors.length);
+  let next = 0;
+
+  const worker = async (): Promise<void> => {
+    for (let index = next++; index < connectors.length; index = next++) {
+      const connector = connectors[index] as Connector;
+      reports[index] = await pollSafely(deps, connector, {
+        ...perConnector,
+        deadline,
+        ...(hardDeadline ? { hardDeadline } : {}),
+      });
+      await logStatus(deps, connector);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, connectors.length)) }, worker));
+  return { startedAt, finishedAt: deps.clock.now(), reports };
+}
+
+async function pollSafely(
+  deps: RunnerDeps,
+  connector: Connector,
+  options: ConnectorRunOptions,
+): Promise<ConnectorRunReport> {
+  try {
+    return await pollConnector(deps, connector, options);
+  } catch (error) {
+    const message = redact(
+      error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+      connector.secrets,
+    );
+    deps.logger.error("connector run failed", { connectorId: connector.id, lastError: message });
+    return {
+      connectorId: connector.id,
+      outcome: "failed",
+      windowsCommitted: 0,
+      windowsPending: 0,
+      accepted: 0,
+      committedThrough: undefined,
+      error: message,
+    };
+  }
+}
+
+/** The connector's row after its run, as one line: what infra/queries/health.kql summarizes per connector. */
+async function logStatus(deps: RunnerDeps, connector: Connector): Promise<void> {
+  try {
+    const row = await deps.store.get(connector.id);
+    if (!row) return;
+    deps.logger.info("connector status", {
+      connectorId: row.connectorId,
+      status: row.status,
+      statusReason: row.statusReason,
+      lagMinutes: row.lagMinutes,
+      committedThrough: row.committedThrough?.toISOString(),
+      consecutiveFailures: row.consecutiveFailures,
+      lastError: row.lastError,
+    });
+  } catch (error) {
+    deps.logger.warn("could not read the connector's row after its run", {
+      connectorId: connector.id,
+      lastError: error instanceof Error ? error.message : String(error),
+    });
+  }
+}
