@@ -53,11 +53,18 @@ export function readToken(
   return token === "" ? undefined : token;
 }
 
-/** `hasNextFlagJsonPath`: false, "false", 0, null or missing stop paging; absent path means "no opinion". */
+/**
+ * `hasNextFlagJsonPath`: an explicit false (`false`, `"false"`, `0`) stops paging. A missing flag does not:
+ * the token still decides, and the loop guard catches an API that never stops.
+ */
 export function hasNextFlag(page: PageResult, path: string | undefined): boolean {
   if (!path) return true;
   const flag = firstJsonPath(page.document, path);
-  return flag === true || (typeof flag === "string" && flag.toLowerCase() === "true") || flag === 1;
+  return !(
+    flag === false ||
+    flag === 0 ||
+    (typeof flag === "string" && flag.trim().toLowerCase() === "false")
+  );
 }
 
 /**

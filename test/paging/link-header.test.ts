@@ -148,3 +148,32 @@ describe("PersistentLinkHeader paging against the Okta System Log fake", () => {
     expect(okta.requests.map((r) => r.query.after ?? "")).toEqual(["", "evt-1", "evt-1"]);
   });
 });
+
+describe("LinkHeader with linkHeaderTokenJsonPath", () => {
+  it("takes the next link from the body (the $.metadata.links.next example) and follows a relative one", async () => {
+    const { startFakeServer } = await import("../fakes/server.ts");
+    fake = await startFakeServer((request) =>
+      request.query.page === "2"
+        ? { json: { items: [3], metadata: { links: {} } } }
+        : { json: { items: [1, 2], metadata: { links: { next: "/v2/items?page=2" } } } },
+    );
+    const connector = makeConnector({
+      request: {
+        apiEndpoint: `${fake.origin}/v2/items`,
+        queryTimeFormat: "UnixTimestamp",
+        startTimeAttributeName: "since",
+      },
+      paging: { pagingType: "LinkHeader", linkHeaderTokenJsonPath: "$.metadata.links.next" },
+      response: { eventsJsonPaths: ["$.items"] },
+    });
+    const { engine } = testEngine();
+    const pages = await collect(
+      engine.pollWindow(connector, windowOf("2026-01-01T00:00:00Z", "2026-01-01T00:05:00Z")),
+    );
+    expect(pages.map((p) => p.events)).toEqual([[1, 2], [3]]);
+    expect(fake.requests.map((r) => `${r.path}?${r.rawQuery}`)).toEqual([
+      "/v2/items?since=1767225600",
+      "/v2/items?page=2",
+    ]);
+  });
+});

@@ -113,3 +113,36 @@ describe("NextPageUrl paging against a Graph-style API", () => {
     ]);
   });
 });
+
+describe("NextPageUrl with nextPageParaName", () => {
+  it("sends the token to nextPageUrl with nextPageUrlQueryParameters", async () => {
+    const { startFakeServer } = await import("../fakes/server.ts");
+    fake = await startFakeServer((request) =>
+      request.path === "/search"
+        ? { json: { hits: [1, 2], scrollId: "s-1" } }
+        : { json: { hits: request.query.scroll_id === "s-1" ? [3] : [], scrollId: "s-2", more: false } },
+    );
+    const connector = makeConnector({
+      request: { apiEndpoint: `${fake.origin}/search`, queryParameters: { q: "*" } },
+      paging: {
+        pagingType: "NextPageUrl",
+        nextPageUrl: `${fake.origin}/search/scroll`,
+        nextPageParaName: "scroll_id",
+        nextPageTokenJsonPath: "$.scrollId",
+        nextPageUrlQueryParameters: { scroll: "1m" },
+        hasNextFlagJsonPath: "$.more",
+      },
+      response: { eventsJsonPaths: ["$.hits"] },
+    });
+    const { engine } = testEngine();
+    const pages = await collect(
+      engine.pollWindow(connector, windowOf("2026-01-01T00:00:00Z", "2026-01-01T00:05:00Z")),
+    );
+    // The first page has no `more` flag, so paging continues; the second says false.
+    expect(pages.map((p) => p.events)).toEqual([[1, 2], [3]]);
+    expect(fake.requests.map((r) => `${r.path}?${r.rawQuery}`)).toEqual([
+      "/search?q=*",
+      "/search/scroll?scroll=1m&scroll_id=s-1",
+    ]);
+  });
+});
