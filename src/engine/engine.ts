@@ -169,9 +169,13 @@ function allowedOrigins(connector: Connector, endpoint: URL): string[] {
   return origins;
 }
 
-/** Identifies a request for the loop guard: same method, URL, paging headers and body means the same page. */
+/**
+ * Identifies a request for the loop guard: same method, URL, headers and body means the same page. Hashed,
+ * so a window of many pages keeps a few bytes per page (and no request bodies).
+ */
 function requestFingerprint(request: OutgoingRequest): string {
-  return JSON.stringify([request.method, request.url.href, request.headers, request.body ?? null]);
+  const identity = JSON.stringify([request.method, request.url.href, request.headers, request.body ?? null]);
+  return createHash("sha256").update(identity).digest("base64");
 }
 
 function redactError(error: unknown, secrets: readonly string[]): unknown {

@@ -1,6 +1,6 @@
 import { isJsonPath } from "../engine/jsonpath.ts";
 import { followLink, linkFromHeader, readToken, requestFor, withPageSize } from "./shared.ts";
-import type { PageResult, PagingConfigOf, PagingSession, PagingStrategy } from "./types.ts";
+import type { PageResult, PagingConfigOf, PagingContext, PagingSession, PagingStrategy } from "./types.ts";
 
 type LinkHeaderConfig = PagingConfigOf<"LinkHeader"> | PagingConfigOf<"PersistentLinkHeader">;
 
@@ -16,7 +16,7 @@ function nextLink(config: LinkHeaderConfig, page: PageResult): string | undefine
 }
 
 function linkHeaderSession(persistent: boolean) {
-  return (config: LinkHeaderConfig, context: Parameters<PagingStrategy["start"]>[1]): PagingSession => {
+  return (config: LinkHeaderConfig, context: PagingContext): PagingSession => {
     // Persistent: the last next link seen, so the next window resumes the server-side cursor.
     let cursor = persistent ? context.cursor : undefined;
     return {
