@@ -1,0 +1,169 @@
+/**
+ * The commit rule end to end: real Azurite, the real Logs Ingestion client against the stand-in, the Jira fake.
+ * The watermark moves only over windows whose every page the sink accepted; a failed window is retried from
+ * its start; one failing connector never stops another.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { runAll } from "../../src/runner/run-all.ts";
+import { type JiraFake, jiraRecords, startJiraFake } from "../fakes/jira.ts";
+import { useAzurite } from "../support/azurite.ts";
+import { JIRA_PASSWORD, type Pipeline, startPipeline } from "./harness.ts";
+
+const azurite = useAzurite();
+// Three 5-minute windows are due at 01:00:30 with a 15-minute look-back: 00:45-00:50, 00:50-00:55, 00:55-01:00.
+const NOW = "2026-01-01T01:00:30Z";
+const LOOKBACK = { initialLookbackMin: 15 };
+
+let jira: JiraFake | undefined;
+let pipeline: Pipeline | undefined;
+afterEach(async () => {
+  await pipeline?.close();
+  await jira?.close();
+  pipeline = undefined;
+  jira = undefined;
+});
+
+async function start(records = jiraRecords(12, "2026-01-01T00:45:30Z", 75)): Promise<Pipeline> {
+  jira = await startJiraFake({ records });
+  pipeline = await startPipeline(azurite(), jira, { now: NOW });
+  return pipeline;
+}
+
+const sourceIds = (rows: Record<string, unknown>[]) =>
+  [...new Set(rows.map((row) => Number(row.id)))].sort((a, b) => a - b);
+
+describe("runAll", () => {
+  it("polls every due window, sends every page, and commits through the last window", async () => {
+    const p = await start();
+    const summary = await runAll(p.deps(), [p.connector], { budgetMs: 60_000, concurrency: 2, ...LOOKBACK });
+
+    expect(summary.reports).toEqual([
+      expect.objectContaining({
+        connectorId: "jira-audit",
+        outcome: "caught-up",
+        windowsCommitted: 3,
+        accepted: 12,
+      }),
+    ]);
+    const rows = await p.rows();
+    expect(rows).toHaveLength(12);
+    expect(sourceIds(rows)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    expect(new Set(rows.map((row) => row.CcpEventId)).size).toBe(12);
+
+    const row = await p.store.get("jira-audit");
+    expect(row?.committedThrough?.toISOString()).toBe("2026-01-01T01:00:00.000Z");
+    expect(row).toMatchObject({ status: "Healthy", consecutiveFailures: 0, windowInFlight: undefined });
+    expect(row?.totals.accepted).toBe(12);
+    const history = await p.store.history("jira-audit");
+    expect(history.map((h) => h.outcome)).toEqual(["Succeeded", "Succeeded", "Succeeded"]);
+    // Pages of 2: each 4-record window takes two full pages and an empty one that ends it.
+    expect(jira?.requests.map((r) => `${r.query.from} ${r.query.offset}`)).toEqual([
+      "2026-01-01T00:45:00Z 0",
+      "2026-01-01T00:45:00Z 2",
+      "2026-01-01T00:45:00Z 4",
+      "2026-01-01T00:50:00Z 0",
+      "2026-01-01T00:50:00Z 2",
+      "2026-01-01T00:50:00Z 4",
+      "2026-01-01T00:55:00Z 0",
+      "2026-01-01T00:55:00Z 2",
+      "2026-01-01T00:55:00Z 4",
+    ]);
+  });
+
+  it("stops at a window the sink refused, keeps the watermark before it, and retries it from its start", async () => {
+    const p = await start();
+    const deps = p.deps();
+    // The first window's two pages go through; every later upload fails with 500 (after the client's retries).
+    p.standin.setFault({ kind: "serverError", skip: 2 });
+    const first = await runAll(deps, [p.connector], { budgetMs: 60_000, concurrency: 1, ...LOOKBACK });
+
+    expect(first.reports[0]).toMatchObject({ outcome: "failed", windowsCommitted: 1, windowsPending: 2 });
+    const failed = await p.store.get("jira-audit");
+    expect(failed?.committedThrough?.toISOString()).toBe("2026-01-01T00:50:00.000Z");
+    expect(failed).toMatchObject({ status: "Failing", consecutiveFailures: 1, windowAttempts: 1 });
+    expect(failed?.windowInFlight?.start.toISOString()).toBe("2026-01-01T00:50:00.000Z");
+    expect(failed?.lastError).toMatch(/500/);
+
+    p.standin.setFault(undefined);
+    const second = await runAll(deps, [p.connector], { budgetMs: 60_000, concurrency: 1, ...LOOKBACK });
+    expect(second.reports[0]).toMatchObject({ outcome: "caught-up", windowsCommitted: 2 });
+    const healed = await p.store.get("jira-audit");
+    expect(healed?.committedThrough?.toISOString()).toBe("2026-01-01T01:00:00.000Z");
+    expect(healed).toMatchObject({ status: "Healthy", consecutiveFailures: 0 });
+    // At least once: every upstream record is stored; duplicates only from the retried window.
+    const rows = await p.rows();
+    expect(sourceIds(rows)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    expect(rows.length).toBeLessThanOrEqual(12 + 4);
+  });
+
+  it("never commits a window whose upstream failed, and records a secret-free error", async () => {
+    const p = await start();
+    // The first window's three pages pass; the second window's first page fails on every attempt.
+    jira?.fail(
+      { kind: "pass" },
+      { kind: "pass" },
+      { kind: "pass" },
+      { kind: "status", status: 503 },
+      { kind: "status", status: 503 },
+      { kind: "status", status: 503 },
+      { kind: "status", status: 503 },
+    );
+    const summary = await runAll(p.deps(), [p.connector], { budgetMs: 60_000, concurrency: 1, ...LOOKBACK });
+
+    expect(summary.reports[0]).toMatchObject({ outcome: "failed", windowsCommitted: 1 });
+    const row = await p.store.get("jira-audit");
+    expect(row?.committedThrough?.toISOString()).toBe("2026-01-01T00:50:00.000Z");
+    expect(row?.lastErrorKind).toMatch(/HttpStatusError/);
+    expect(JSON.stringify(row)).not.toContain(JIRA_PASSWORD);
+    expect(p.logLines.join("\n")).not.toContain(JIRA_PASSWORD);
+  });
+
+  it("starts no window after the run's budget, leaving the rest for the next run", async () => {
+    const p = await start();
+    const summary = await runAll(p.deps(), [p.connector], {
+      budgetMs: 60_000,
+      concurrency: 1,
+      ...LOOKBACK,
+      // Each window takes the fake clock past the budget.
+      onWindow: () => p.clock.advance(61_000),
+    });
+    expect(summary.reports[0]).toMatchObject({
+      outcome: "budget-exhausted",
+      windowsCommitted: 1,
+      windowsPending: 2,
+    });
+    expect((await p.store.get("jira-audit"))?.committedThrough?.toISOString()).toBe(
+      "2026-01-01T00:50:00.000Z",
+    );
+  });
+
+  it("lets only one of two racing runners poll a connector", async () => {
+    const p = await start();
+    const [a, b] = await Promise.all([
+      runAll(p.deps("runner-a"), [p.connector], { budgetMs: 60_000, concurrency: 1, ...LOOKBACK }),
+      runAll(p.deps("runner-b"), [p.connector], { budgetMs: 60_000, concurrency: 1, ...LOOKBACK }),
+    ]);
+    const outcomes = [a.reports[0]?.outcome, b.reports[0]?.outcome].sort();
+    expect(outcomes).toEqual(["caught-up", "leased-elsewhere"]);
+    expect(await p.rows()).toHaveLength(12);
+  });
+
+  it("keeps polling the other connectors when one fails", async () => {
+    const p = await start();
+    const broken = {
+      ...p.connector,
+      id: "jira-broken",
+      properties: { ...p.connector.properties, dcrConfig: undefined },
+    };
+    const summary = await runAll(p.deps(), [broken, p.connector], {
+      budgetMs: 60_000,
+      concurrency: 1,
+      ...LOOKBACK,
+    });
+    expect(summary.reports.map((r) => [r.connectorId, r.outcome])).toEqual([
+      ["jira-broken", "failed"],
+      ["jira-audit", "caught-up"],
+    ]);
+    expect((await p.store.get("jira-broken"))?.lastError).toMatch(/dcrConfig/);
+  });
+});
