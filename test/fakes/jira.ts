@@ -4,7 +4,7 @@
  * inclusive: "on or after" / "on or before"), `filter`; response `{ offset, limit, total, records }`, newest
  * first. Records can be seeded up front or added over time (`add`), so demos and state tests can advance.
  */
-import { basicCredentials, type FakeServer, startFakeServer } from "./server.ts";
+import { basicCredentials, type FakeServer, type FakeServerOptions, startFakeServer } from "./server.ts";
 
 export interface JiraRecord {
   id: number;
@@ -21,6 +21,7 @@ export interface JiraFakeOptions {
   apiToken?: string;
   records?: JiraRecord[];
   maxLimit?: number;
+  tls?: FakeServerOptions["tls"];
 }
 
 export interface JiraFake extends FakeServer {
@@ -65,7 +66,7 @@ export async function startJiraFake(options: JiraFakeOptions = {}): Promise<Jira
     return {
       json: { offset, limit, total: matching.length, records: matching.slice(offset, offset + limit) },
     };
-  });
+  }, options);
   return {
     ...server,
     endpoint: `${server.origin}${JIRA_PATH}`,

@@ -3,6 +3,7 @@
  * request exactly as received and can be told to misbehave. API-specific fakes supply a handler.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer as createTlsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 
 export interface RecordedRequest {
@@ -50,7 +51,7 @@ export type Fault =
 export type FakeHandler = (request: RecordedRequest) => FakeResponse | Promise<FakeResponse>;
 
 export interface FakeServer {
-  /** `http://127.0.0.1:<port>` */
+  /** `http://127.0.0.1:<port>` (https with the `tls` option) */
   readonly origin: string;
   readonly requests: RecordedRequest[];
   /** Queue faults for the next requests, one each. */
@@ -58,7 +59,15 @@ export interface FakeServer {
   close(): Promise<void>;
 }
 
-export async function startFakeServer(handler: FakeHandler): Promise<FakeServer> {
+export interface FakeServerOptions {
+  /** Serve HTTPS with this key and certificate (PEM) instead of plain HTTP. */
+  tls?: { key: string; cert: string };
+}
+
+export async function startFakeServer(
+  handler: FakeHandler,
+  options: FakeServerOptions = {},
+): Promise<FakeServer> {
   const requests: RecordedRequest[] = [];
   const faults: Fault[] = [];
   const timers = new Set<NodeJS.Timeout>();
@@ -72,7 +81,7 @@ export async function startFakeServer(handler: FakeHandler): Promise<FakeServer>
     timers.add(timer);
   };
 
-  const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
+  const listener = async (req: IncomingMessage, res: ServerResponse) => {
     const recorded = await record(req);
     requests.push(recorded);
     const fault = faults.shift() ?? { kind: "pass" };
@@ -118,13 +127,14 @@ export async function startFakeServer(handler: FakeHandler): Promise<FakeServer>
     } catch (error) {
       res.writeHead(500, { "content-type": "text/plain" }).end(`fake handler failed: ${String(error)}`);
     }
-  });
+  };
+  const server = options.tls ? createTlsServer(options.tls, listener) : createServer(listener);
 
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
 
   return {
-    origin: `http://127.0.0.1:${port}`,
+    origin: `${options.tls ? "https" : "http"}://127.0.0.1:${port}`,
     requests,
     fail: (...more) => faults.push(...more),
     close: async () => {
