@@ -107,6 +107,12 @@ export const appSettings = [
       "Local runs only: CA certificate of the local Logs Ingestion stand-in. When set, the sink trusts it (for that client only) and uses the stand-in's token instead of Azure credentials.",
     setInAzure: false,
   },
+  {
+    name: "UPSTREAM_CA_FILE",
+    description:
+      "Local runs only: a PEM CA certificate the connectors' HTTP client trusts in addition to the public roots (the demo's self-signed upstream).",
+    setInAzure: false,
+  },
 ] as const satisfies readonly AppSettingSpec[];
 
 export type AppSettingName = (typeof appSettings)[number]["name"];

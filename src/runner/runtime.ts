@@ -4,13 +4,15 @@
  */
 import { readFile } from "node:fs/promises";
 import path from "node:path";
+import { rootCertificates } from "node:tls";
+import { Agent } from "undici";
 import { type Env, readSetting } from "../config/app-settings.ts";
 import { type LoadResult, loadConnectors } from "../definition/index.ts";
 import type { Connector } from "../definition/schema.ts";
 import { systemClock } from "../engine/clock.ts";
-import { createEngine } from "../engine/engine.ts";
+import { connectorHttpOptions, createEngine } from "../engine/engine.ts";
 import { createHttpClient } from "../engine/http.ts";
-import type { Clock, Logger } from "../engine/types.ts";
+import type { Clock, EngineDeps, Logger } from "../engine/types.ts";
 import { createStandinTokenCredential } from "../local/ingestion-standin.ts";
 import { createLogsIngestionSink, type Sink } from "../sink/logs-ingestion-sink.ts";
 import {
@@ -73,7 +75,12 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   await store.ensureTable();
 
   const deps: RunnerDeps = {
-    engine: createEngine({ clock, http: createHttpClient({ clock, logger }), logger }),
+    engine: createEngine({
+      clock,
+      http: createHttpClient({ clock, logger }),
+      logger,
+      ...(await upstreamTrust(env, rootDir, clock, logger)),
+    }),
     store,
     sink: await createSink(env, rootDir, logger),
     clock,
@@ -92,6 +99,23 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       : {}),
   };
   return { deps, store, connectors: load.connectors, load, logger, runOptions };
+}
+
+/** UPSTREAM_CA_FILE (local runs): connectors' clients also trust that CA, e.g. the demo's self-signed upstream. */
+async function upstreamTrust(
+  env: Env,
+  rootDir: string,
+  clock: Clock,
+  logger: Logger,
+): Promise<Pick<EngineDeps, "createHttpClient">> {
+  const caFile = readSetting(env, "UPSTREAM_CA_FILE");
+  if (caFile === undefined) return {};
+  const pem = await readFile(path.resolve(rootDir, caFile), "utf8");
+  const dispatcher = new Agent({ connect: { ca: [...rootCertificates, pem] } });
+  return {
+    createHttpClient: (connector) =>
+      createHttpClient({ ...connectorHttpOptions(connector), clock, logger, dispatcher }),
+  };
 }
 
 async function createSink(env: Env, rootDir: string, logger: Logger): Promise<Sink> {
