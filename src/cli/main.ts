@@ -5,6 +5,8 @@ import { Command, CommanderError } from "commander";
 import { commands } from "./commands/index.ts";
 import { type CliIo, processIo } from "./io.ts";
 
+export const usageErrorExitCode = 2;
+
 /** Runs the CLI on `args` (without `node` and the script) and resolves to the exit code. */
 export async function main(args: readonly string[], io: CliIo = processIo): Promise<number> {
   let exitCode = 0;
@@ -20,7 +22,8 @@ export async function main(args: readonly string[], io: CliIo = processIo): Prom
   try {
     await program.parseAsync([...args], { from: "user" });
   } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode;
+    // Help and version exit 0; every other commander error is a usage error (README: exit codes).
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : usageErrorExitCode;
     throw error;
   }
   return exitCode;

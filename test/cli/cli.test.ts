@@ -147,10 +147,10 @@ describe("ccp-poller schema", () => {
     }
   });
 
-  it("exits non-zero on an unknown command", async () => {
+  it("exits 2 (usage error) on an unknown command", async () => {
     const result = await inProcess(["frobnicate"]);
 
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2);
     expect(result.stderr.join("\n")).toContain("unknown command 'frobnicate'");
   });
 });
