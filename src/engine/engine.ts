@@ -9,10 +9,11 @@
  */
 import { createHash } from "node:crypto";
 import { createAuthenticator } from "../auth/index.ts";
+import { sendAuthenticated } from "../auth/send.ts";
 import type { Connector } from "../definition/schema.ts";
 import { pagingStrategies } from "../paging/index.ts";
 import type { PagingStrategy } from "../paging/types.ts";
-import { EngineError, HttpStatusError } from "./errors.ts";
+import { EngineError } from "./errors.ts";
 import { createHttpClient, type HttpClientOptions } from "./http.ts";
 import { excerpt, redact } from "./redact.ts";
 import { buildRequest } from "./request.ts";
@@ -116,7 +117,7 @@ export function createEngine(deps: EngineDeps): Engine {
       }
       seen.set(fingerprint, number);
 
-      const response = await send(auth, http, request, sendOptions);
+      const response = await sendAuthenticated(http, auth, request, sendOptions);
       const { document, events } = decodeResponse(responseConfig, response, connector.secrets);
       if (requestConfig.logResponseContent) {
         deps.logger.info("response content", {
@@ -131,22 +132,6 @@ export function createEngine(deps: EngineDeps): Engine {
       const cursor = session.cursor?.();
       yield { number, events, bytes: response.body.length, ...(cursor !== undefined ? { cursor } : {}) };
       request = next;
-    }
-  }
-
-  async function send(
-    auth: Authenticator,
-    http: HttpClient,
-    request: OutgoingRequest,
-    sendOptions: Parameters<HttpClient["send"]>[1],
-  ) {
-    try {
-      return await http.send(await auth.apply(request, sendOptions?.signal), sendOptions);
-    } catch (error) {
-      const unauthorized = error instanceof HttpStatusError && error.status === 401;
-      if (!unauthorized || !auth.onUnauthorized || !(await auth.onUnauthorized(sendOptions?.signal)))
-        throw error;
-      return await http.send(await auth.apply(request, sendOptions?.signal), sendOptions);
     }
   }
 
