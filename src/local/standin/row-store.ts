@@ -3,7 +3,7 @@
  * and fsynced before the server answers 204, so a client that saw 204 can rely on the rows being on disk
  * even if either process is killed right after.
  */
-import { mkdir, open, readdir, readFile } from "node:fs/promises";
+import { type FileHandle, mkdir, open, readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 
 /** DCR immutable ids (`dcr-<hex>`) and stream names (`Custom-X`) are used as path segments: keep them plain. */
@@ -42,6 +42,32 @@ export async function readStoredRows(
     if (row !== undefined) rows.push(row);
   }
   return rows;
+}
+
+/**
+ * The same rows as `readStoredRows`, one at a time, so a reader that keeps only some of them (the parity
+ * compare keeps one window) never holds the whole stream.
+ */
+export async function* streamStoredRows(
+  dataDir: string,
+  dcrId: string,
+  stream: string,
+): AsyncGenerator<Record<string, unknown>> {
+  let handle: FileHandle;
+  try {
+    handle = await open(rowsFile(dataDir, dcrId, stream), "r");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
+    throw error;
+  }
+  try {
+    for await (const line of handle.readLines()) {
+      const row = parseLine(line);
+      if (row !== undefined) yield row;
+    }
+  } finally {
+    await handle.close();
+  }
 }
 
 function parseLine(line: string): Record<string, unknown> | undefined {
