@@ -113,6 +113,24 @@ export const appSettings = [
       "Local runs only: a PEM CA certificate the connectors' HTTP client trusts in addition to the public roots (the demo's self-signed upstream).",
     setInAzure: false,
   },
+  {
+    name: "LOG_ANALYTICS_WORKSPACE_ID",
+    description:
+      "`compare --source azure`: the workspace to query, as its GUID (workspace id) or ARM resource id (the `azd up` output of the same name).",
+    setInAzure: false,
+  },
+  {
+    name: "COMPARE_FUNC_TABLE",
+    default: "JiraAudit_Func_CL",
+    description: "`compare --source azure`: the table ccp-poller writes to.",
+    setInAzure: false,
+  },
+  {
+    name: "COMPARE_CCP_TABLE",
+    default: "JiraAudit_CCP_CL",
+    description: "`compare --source azure`: the table the native CCP connector writes to.",
+    setInAzure: false,
+  },
 ] as const satisfies readonly AppSettingSpec[];
 
 export type AppSettingName = (typeof appSettings)[number]["name"];
