@@ -80,6 +80,9 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
     // In-memory mode still resolves a workspace folder; keep it out of the repository.
     cwd: options.location ?? tmpdir(),
     stdio: ["ignore", "pipe", "pipe", "ipc"],
+    // Its own process group: a terminal's Ctrl-C reaches the parent only, which then stops Azurite after it
+    // has finished with it (e.g. printed the final status), instead of both stopping at once.
+    detached: true,
   });
   liveChildren.add(child);
   killChildrenOnExit();
