@@ -10,7 +10,7 @@ export {
   WindowNotContiguousError,
 } from "./errors.ts";
 export { defaultHistoryRetention, type RunOutcome, type RunRecord } from "./history.ts";
-export type { Lease, LeaseOptions } from "./lease.ts";
+export type { HealthNote, Lease, LeaseOptions } from "./lease.ts";
 export {
   defaultStatusPolicy,
   deriveStatus,

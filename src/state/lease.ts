@@ -42,10 +42,21 @@ export interface Lease {
   commitWindow(window: Window, counts: WindowCounts, cursor?: string): Promise<WatermarkRow>;
   /** Records a failed attempt; CommittedThrough and the cursor stay where they are. */
   failWindow(window: Window, error: unknown, counts: WindowCounts): Promise<WatermarkRow>;
+  /**
+   * Records what the health reporter (src/health) last did: the status and time of the last record sent, or
+   * why sending failed (empty `error` clears it). Fields left out keep their stored values.
+   */
+  recordHealth(health: HealthNote): Promise<WatermarkRow>;
   /** Adds records the sink could never accept, and where they were put for the on-call. */
   recordDeadLetter(count: number, location: string): Promise<WatermarkRow>;
   /** Gives the lease up (a no-op if it was lost) and prunes the connector's history. */
   release(): Promise<void>;
+}
+
+export interface HealthNote {
+  lastStatus?: string;
+  lastSentAt?: Date;
+  error: string;
 }
 
 /** What a lease needs from its store. */
@@ -220,6 +231,16 @@ export function openLease(
       );
       await recordHistory(record);
       return failed;
+    },
+
+    async recordHealth(health) {
+      const error = limitText(redactError(health.error, secrets), limits.errorChars);
+      return write("record the health report", (current) => ({
+        ...current,
+        healthLastStatus: health.lastStatus ?? current.healthLastStatus,
+        healthLastSentAt: health.lastSentAt ?? current.healthLastSentAt,
+        healthLastError: error,
+      }));
     },
 
     async recordDeadLetter(count, location) {

@@ -60,6 +60,11 @@ export interface WatermarkRow {
   leaseOwner: string | undefined;
   leaseUntil: Date | undefined;
   updatedAt: Date | undefined;
+  /** The last status sent as a health record (src/health): empty until the first one. Survives restarts. */
+  healthLastStatus: string;
+  healthLastSentAt: Date | undefined;
+  /** Why the last health record could not be sent; empty once one is sent again. */
+  healthLastError: string;
 }
 
 export interface StatusPolicy {
@@ -113,6 +118,9 @@ export function emptyRow(connectorId: string): WatermarkRow {
     leaseOwner: undefined,
     leaseUntil: undefined,
     updatedAt: undefined,
+    healthLastStatus: "",
+    healthLastSentAt: undefined,
+    healthLastError: "",
   };
 }
 
@@ -275,6 +283,9 @@ export function rowToEntity(
     WindowMinutes: countValue(assertCount(row.windowMinutes, "WindowMinutes")),
     DelayMinutes: countValue(assertCount(row.delayMinutes, "DelayMinutes")),
     DisabledReason: limitText(row.disabledReason, limits.textChars),
+    HealthLastStatus: limitText(row.healthLastStatus, 50),
+    HealthLastSentAt: isoOrEmpty(row.healthLastSentAt),
+    HealthLastError: limitText(row.healthLastError, limits.errorChars),
     UpdatedAt: isoOrEmpty(row.updatedAt),
   };
 }
@@ -362,6 +373,9 @@ export function entityToRow(
     leaseOwner: leaseOwner === "" ? undefined : leaseOwner,
     leaseUntil: time("LeaseUntil"),
     updatedAt: time("UpdatedAt"),
+    healthLastStatus: text("HealthLastStatus"),
+    healthLastSentAt: time("HealthLastSentAt"),
+    healthLastError: text("HealthLastError"),
   };
   return { ...base, ...deriveStatus(base, now, policy) };
 }
