@@ -11,6 +11,7 @@ import {
   formatWindow,
   type Lease,
   LeaseLostError,
+  type WatermarkRow,
   type WatermarkStore,
   type WindowCounts,
 } from "../state/index.ts";
@@ -23,6 +24,23 @@ export interface RunnerDeps {
   logger: Logger;
   /** Unique per process: written to LeaseOwner. */
   owner: string;
+  /** Told about every window attempt (src/health sends health records); its failures never fail the window. */
+  health?: WindowObserver;
+}
+
+export interface WindowObserver {
+  windowAttempted(attempt: WindowAttempt): Promise<void>;
+}
+
+export interface WindowAttempt {
+  connector: Connector;
+  report: WindowReport;
+  /** 1 for a window's first attempt, 2 for its first retry, … */
+  attempt: number;
+  /** The watermark row right after the attempt's outcome was written. */
+  row: WatermarkRow;
+  /** Writes the observer's own outcome to the row, under the runner's lease. */
+  recordHealth: Lease["recordHealth"];
 }
 
 export interface ConnectorRunOptions {
@@ -168,7 +186,15 @@ async function pollWindow(
     ...(error !== undefined ? { error } : {}),
   });
 
-  await lease.beginWindow(window);
+  const { windowAttempts: attempt } = await lease.beginWindow(window);
+  const observe = (report: WindowReport, row: WatermarkRow) =>
+    observeWindow(deps, {
+      connector,
+      report,
+      attempt,
+      row,
+      recordHealth: (note) => lease.recordHealth(note),
+    });
   try {
     const pages = deps.engine.pollWindow(connector, window, {
       signal: abort.signal,
@@ -192,17 +218,33 @@ async function pollWindow(
     if (error instanceof LeaseLostError) throw error;
     const cause = abort.signal.aborted && abort.signal.reason instanceof Error ? abort.signal.reason : error;
     const report = finish("failed", redact(describe(cause), connector.secrets));
-    await lease.failWindow(window, cause, report.counts);
+    const row = await lease.failWindow(window, cause, report.counts);
     logWindow(deps.logger, connector, report);
+    await observe(report, row);
     return { report, cursor };
   } finally {
     if (timer) clearTimeout(timer);
   }
   const report = finish("committed");
   if (deadLettered > 0) await lease.recordDeadLetter(deadLettered, deadLetterLocation);
-  await lease.commitWindow(window, report.counts, nextCursor);
+  const row = await lease.commitWindow(window, report.counts, nextCursor);
   logWindow(deps.logger, connector, report);
+  await observe(report, row);
   return { report, cursor: nextCursor };
+}
+
+/** The observer never fails the window: the window's outcome is already on the row when it runs. */
+async function observeWindow(deps: RunnerDeps, attempt: WindowAttempt): Promise<void> {
+  if (deps.health === undefined) return;
+  try {
+    await deps.health.windowAttempted(attempt);
+  } catch (error) {
+    deps.logger.warn("window observer failed; the window's outcome stands", {
+      connectorId: attempt.connector.id,
+      window: formatWindow(attempt.report.window),
+      lastError: redact(describe(error), attempt.connector.secrets),
+    });
+  }
 }
 
 function describe(error: unknown): string {
