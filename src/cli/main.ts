@@ -3,9 +3,8 @@ import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError } from "commander";
 import { commands } from "./commands/index.ts";
+import { exitCodes } from "./commands/run.ts";
 import { type CliIo, processIo } from "./io.ts";
-
-export const usageErrorExitCode = 2;
 
 /** Runs the CLI on `args` (without `node` and the script) and resolves to the exit code. */
 export async function main(args: readonly string[], io: CliIo = processIo): Promise<number> {
@@ -23,7 +22,7 @@ export async function main(args: readonly string[], io: CliIo = processIo): Prom
     await program.parseAsync([...args], { from: "user" });
   } catch (error) {
     // Help and version exit 0; every other commander error is a usage error (README: exit codes).
-    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : usageErrorExitCode;
+    if (error instanceof CommanderError) return error.exitCode === 0 ? exitCodes.ok : exitCodes.usage;
     throw error;
   }
   return exitCode;

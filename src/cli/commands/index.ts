@@ -4,7 +4,12 @@
  */
 import type { Command } from "commander";
 import type { CliIo } from "../io.ts";
+import { compareCommand } from "./compare.ts";
+import { replayCommand } from "./replay.ts";
+import { resetCommand } from "./reset.ts";
+import { runCommand } from "./run.ts";
 import { schemaCommand } from "./schema.ts";
+import { statusCommand } from "./status.ts";
 import { validateCommand } from "./validate.ts";
 
 export interface CliCommand {
@@ -12,4 +17,12 @@ export interface CliCommand {
   register(program: Command, io: CliIo, exit: (code: number) => void): void;
 }
 
-export const commands: readonly CliCommand[] = [validateCommand, schemaCommand];
+export const commands: readonly CliCommand[] = [
+  validateCommand,
+  schemaCommand,
+  runCommand,
+  statusCommand,
+  resetCommand,
+  replayCommand,
+  compareCommand,
+];
