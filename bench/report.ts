@@ -1,0 +1,163 @@
+/** Turning measured runs into the result file's summaries, target checks and the printed table. */
+import type { HotFunction } from "./profile.ts";
+import type { Side, WorkerResult } from "./types.ts";
+import { connectorWindows, totalEvents, type Workload } from "./workloads.ts";
+
+const MB = 1_000_000;
+
+export interface SideSummary {
+  /** Medians over the runs (each metric on its own). */
+  eventsPerSec: number;
+  mbPerSec: number;
+  wallMs: number;
+  cpuMsPer1000Events: number;
+  peakRssMb: number;
+  peakHeapMb: number;
+  /** The largest peak RSS of any run: what a memory target is checked against. */
+  maxPeakRssMb: number;
+}
+
+export interface TargetCheck {
+  target: string;
+  value: number;
+  met: boolean;
+}
+
+export interface WorkloadResult {
+  key: string;
+  title: string;
+  paging: Workload["paging"];
+  events: number;
+  connectors: number;
+  connectorWindows: number;
+  runs: Record<Side, WorkerResult[]>;
+  baseline: SideSummary;
+  ccpPoller: SideSummary;
+  /** ccp-poller events/s ÷ baseline events/s (medians). */
+  ratio: number;
+  /** (ccp-poller wall − baseline wall) ÷ connector-windows, in ms: what windows, state and the SDK add. */
+  overheadMsPerConnectorWindow: number;
+  targets: TargetCheck[];
+  /** Top functions by self time in one extra, profiled ccp-poller run; empty when profiling was off. */
+  profile: HotFunction[];
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((left, right) => left - right);
+  const middle = Math.floor(sorted.length / 2);
+  const upper = sorted[middle] ?? Number.NaN;
+  return sorted.length % 2 === 1 ? upper : ((sorted[middle - 1] ?? upper) + upper) / 2;
+}
+
+const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
+
+export function summarizeSide(runs: readonly WorkerResult[]): SideSummary {
+  const of = (metric: (run: WorkerResult) => number) => round(median(runs.map(metric)));
+  return {
+    eventsPerSec: of((run) => run.events / (run.wallMs / 1000)),
+    mbPerSec: of((run) => run.bytes / MB / (run.wallMs / 1000)),
+    wallMs: of((run) => run.wallMs),
+    cpuMsPer1000Events: of((run) => (run.cpuMs / run.events) * 1000),
+    peakRssMb: of((run) => run.peakRssBytes / MB),
+    peakHeapMb: of((run) => run.peakHeapBytes / MB),
+    maxPeakRssMb: round(Math.max(...runs.map((run) => run.peakRssBytes / MB))),
+  };
+}
+
+export function summarizeWorkload(
+  workload: Workload,
+  runs: Record<Side, WorkerResult[]>,
+  profile: HotFunction[],
+): WorkloadResult {
+  const baseline = summarizeSide(runs.baseline);
+  const ccpPoller = summarizeSide(runs["ccp-poller"]);
+  const ratio = round(ccpPoller.eventsPerSec / baseline.eventsPerSec, 3);
+  const overhead = round((ccpPoller.wallMs - baseline.wallMs) / connectorWindows(workload), 3);
+  const targets: TargetCheck[] = [];
+  if (workload.key === "a" || workload.key === "b") {
+    targets.push({ target: "ratio ≥ 0.8", value: ratio, met: ratio >= 0.8 });
+  }
+  if (workload.key === "c") {
+    const rss = ccpPoller.maxPeakRssMb;
+    targets.push({ target: "peak RSS < 256 MB (largest of all runs)", value: rss, met: rss < 256 });
+  }
+  if (workload.key === "d") {
+    targets.push({ target: "overhead < 5 ms per connector-window", value: overhead, met: overhead < 5 });
+  }
+  return {
+    key: workload.key,
+    title: workload.title,
+    paging: workload.paging,
+    events: totalEvents(workload),
+    connectors: workload.connectors,
+    connectorWindows: connectorWindows(workload),
+    runs,
+    baseline,
+    ccpPoller,
+    ratio,
+    overheadMsPerConnectorWindow: overhead,
+    targets,
+    profile,
+  };
+}
+
+/** The table the issue asks for, one row per workload and side, then targets and profiles. */
+export function formatTable(results: readonly WorkloadResult[]): string {
+  const header = [
+    "workload",
+    "side",
+    "events/s",
+    "MB/s",
+    "ratio",
+    "CPU ms/1k ev",
+    "peak RSS MB",
+    "peak heap MB",
+    "wall s",
+  ];
+  const rows: string[][] = [];
+  for (const result of results) {
+    for (const [side, summary] of [
+      ["baseline", result.baseline],
+      ["ccp-poller", result.ccpPoller],
+    ] as const) {
+      rows.push([
+        side === "baseline" ? `(${result.key}) ${result.events.toLocaleString("en-US")} ev` : "",
+        side,
+        Math.round(summary.eventsPerSec).toLocaleString("en-US"),
+        summary.mbPerSec.toFixed(1),
+        side === "baseline" ? "" : result.ratio.toFixed(2),
+        summary.cpuMsPer1000Events.toFixed(1),
+        summary.peakRssMb.toFixed(0),
+        summary.peakHeapMb.toFixed(0),
+        (summary.wallMs / 1000).toFixed(2),
+      ]);
+    }
+  }
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => row[column]?.length ?? 0)),
+  );
+  const line = (cells: readonly string[]) =>
+    `| ${cells.map((cell, column) => (column < 2 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0))).join(" | ")} |`;
+  const out = [
+    line(header),
+    `|${widths.map((width, column) => (column < 2 ? `:${"-".repeat(width + 1)}` : `${"-".repeat(width + 1)}:`)).join("|")}|`,
+    ...rows.map(line),
+    "",
+  ];
+  for (const result of results) {
+    for (const check of result.targets) {
+      out.push(`(${result.key}) ${check.target}: ${check.value} — ${check.met ? "met" : "MISSED"}`);
+    }
+    if (result.key === "d") {
+      out.push(`(d) overhead per connector-window: ${result.overheadMsPerConnectorWindow} ms`);
+    }
+  }
+  for (const result of results) {
+    if (result.profile.length === 0) continue;
+    out.push("", `(${result.key}) ccp-poller profile, top ${result.profile.length} by self time:`);
+    for (const hot of result.profile) {
+      out.push(`  ${hot.selfPercent.toFixed(1).padStart(5)}%  ${hot.function}  ${hot.location}`);
+    }
+  }
+  return out.join("\n");
+}

@@ -1,0 +1,202 @@
+/**
+ * `npm run bench [-- --quick | --smoke] [--reps <n>] [--out <file>] [--no-profile]`: throughput and memory of
+ * the whole pipeline against a minimal hand loop (issue 9), side by side on loopback.
+ *
+ * The upstream (bench/upstream.ts), the Logs Ingestion stand-in and Azurite each run in a process of their
+ * own, shared by both sides; every measured run is a fresh worker process (bench/worker.ts), sides alternating
+ * so drift in the machine's load falls on both. After each run the rows the stand-in stored for that run's
+ * stream are counted, so a side that lost events fails the bench instead of looking fast.
+ * Writes bench/results/latest.json (or --out) and prints the table.
+ */
+import { execFileSync, spawn } from "node:child_process";
+import { once } from "node:events";
+import { createReadStream } from "node:fs";
+import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { cpus, freemem, loadavg, tmpdir, totalmem } from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { startAzurite } from "../src/local/azurite.ts";
+import { STANDIN_TOKEN, spawnIngestionStandin } from "../src/local/ingestion-standin.ts";
+import { topFunctions } from "./profile.ts";
+import { formatTable, summarizeWorkload, type WorkloadResult } from "./report.ts";
+import type { Side, WorkerResult, WorkerSpec } from "./types.ts";
+import { spawnUpstream } from "./upstream.ts";
+import { type Mode, totalEvents, type Workload, workloadsFor } from "./workloads.ts";
+
+const repoRoot = path.resolve(import.meta.dirname, "..");
+const workerPath = path.join(import.meta.dirname, "worker.ts");
+const DCR_ID = "dcr-00000000000000000000000000000b01";
+
+export interface BenchResultFile {
+  schemaVersion: 1;
+  mode: Mode;
+  generatedAt: string;
+  commit: string | undefined;
+  repetitions: number;
+  machine: {
+    cpus: number;
+    cpuModel: string;
+    totalMemMb: number;
+    node: string;
+    platform: string;
+    loadAverage: number[];
+  };
+  notes: string[];
+  workloads: WorkloadResult[];
+}
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    smoke: { type: "boolean", default: false },
+    reps: { type: "string" },
+    out: { type: "string" },
+    "no-profile": { type: "boolean", default: false },
+  },
+});
+const mode: Mode = args.smoke ? "smoke" : args.quick ? "quick" : "full";
+const repetitions = Number(args.reps ?? (mode === "smoke" ? 1 : 5));
+if (!Number.isInteger(repetitions) || repetitions < 1)
+  throw new Error(`--reps must be a positive integer, got ${args.reps}`);
+const outFile = path.resolve(args.out ?? path.join(repoRoot, "bench/results/latest.json"));
+const profiling = !args["no-profile"];
+
+const workDir = await mkdtemp(path.join(tmpdir(), "ccp-bench-"));
+const standinDir = path.join(workDir, "standin");
+const azurite = await startAzurite();
+const upstream = await spawnUpstream();
+const standin = await spawnIngestionStandin({ dataDir: standinDir });
+try {
+  const results: WorkloadResult[] = [];
+  for (const workload of workloadsFor(mode)) {
+    results.push(await benchWorkload(workload));
+  }
+  const file: BenchResultFile = {
+    schemaVersion: 1,
+    mode,
+    generatedAt: new Date().toISOString(),
+    commit: currentCommit(),
+    repetitions,
+    machine: {
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model ?? "unknown",
+      totalMemMb: Math.round(totalmem() / 1_000_000),
+      node: process.version,
+      platform: `${process.platform}-${process.arch}`,
+      loadAverage: loadavg().map((load) => Math.round(load * 100) / 100),
+    },
+    notes: [
+      "Medians of the runs; each run is a fresh process. Peak RSS covers the worker's whole life (tsx included).",
+      "Upstream, Logs Ingestion stand-in (fsyncs every call) and Azurite run in their own processes on the same machine.",
+      `Machine: ${cpus().length} cores shared with other work while measuring; free memory at the end ${Math.round(freemem() / 1_000_000)} MB. Expect noise.`,
+    ],
+    workloads: results,
+  };
+  await mkdir(path.dirname(outFile), { recursive: true });
+  await writeFile(outFile, `${JSON.stringify(file, null, 2)}\n`);
+  process.stdout.write(`\n${formatTable(results)}\n\nWritten to ${path.relative(process.cwd(), outFile)}\n`);
+} finally {
+  await Promise.allSettled([standin.stop(), upstream.stop(), azurite.stop()]);
+  await rm(workDir, { recursive: true, force: true });
+}
+
+async function benchWorkload(workload: Workload): Promise<WorkloadResult> {
+  const runs: Record<Side, WorkerResult[]> = { baseline: [], "ccp-poller": [] };
+  for (let repetition = 0; repetition < repetitions; repetition++) {
+    // Alternate which side goes first, so a slow spell on the machine does not always hit the same side.
+    const sides: Side[] = repetition % 2 === 0 ? ["baseline", "ccp-poller"] : ["ccp-poller", "baseline"];
+    for (const side of sides) {
+      const result = await measuredRun(workload, side, `${repetition}`);
+      runs[side].push(result);
+      log(
+        `(${workload.key}) ${side.padEnd(10)} run ${repetition + 1}/${repetitions}: ` +
+          `${Math.round(result.events / (result.wallMs / 1000))} events/s, ${(result.peakRssBytes / 1e6).toFixed(0)} MB RSS`,
+      );
+    }
+  }
+  let profile: WorkloadResult["profile"] = [];
+  if (profiling) {
+    const profileDir = path.join(workDir, `profile-${workload.key}`);
+    const result = await measuredRun(workload, "ccp-poller", "profile", profileDir);
+    const [profileFile] = (await readdir(profileDir)).filter((name) => name.endsWith(".cpuprofile"));
+    if (profileFile === undefined) throw new Error(`no .cpuprofile written in ${profileDir}`);
+    profile = await topFunctions(
+      path.join(profileDir, profileFile),
+      { fromUs: result.measuredFromUs, toUs: result.measuredToUs },
+      repoRoot,
+    );
+  }
+  return summarizeWorkload(workload, runs, profile);
+}
+
+/** One worker run; checks that it moved every event of the workload, by its count and by the stand-in's. */
+async function measuredRun(
+  workload: Workload,
+  side: Side,
+  label: string,
+  profileDir?: string,
+): Promise<WorkerResult> {
+  const stream = `Custom-Bench${workload.key.toUpperCase()}${side === "baseline" ? "Base" : "Ccp"}${label}_CL`;
+  const spec: WorkerSpec = {
+    side,
+    workload,
+    upstreamOrigin: upstream.origin,
+    standinEndpoint: standin.endpoint,
+    standinCaCertPath: standin.caCertPath,
+    standinToken: STANDIN_TOKEN,
+    dcrId: DCR_ID,
+    stream,
+    storageConnectionString: azurite.connectionString,
+  };
+  const nodeArgs = profileDir === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", profileDir];
+  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", workerPath, JSON.stringify(spec)], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk: Buffer) => {
+    stdout += chunk.toString("utf8");
+  });
+  child.stderr.on("data", (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString("utf8")).slice(-4000);
+  });
+  const [code] = (await once(child, "exit")) as [number | null];
+  if (code !== 0) throw new Error(`(${workload.key}) ${side} worker exited with ${code}: ${stderr.trim()}`);
+  const result = JSON.parse(stdout.trim().split("\n").at(-1) ?? "") as WorkerResult;
+  const expected = totalEvents(workload);
+  const stored = await countStoredRows(stream);
+  if (result.events !== expected || stored !== expected) {
+    throw new Error(
+      `(${workload.key}) ${side} moved ${result.events} events and the stand-in stored ${stored}; expected ${expected}`,
+    );
+  }
+  return result;
+}
+
+/** Lines in the stand-in's NDJSON file for the stream (src/local/standin/row-store.ts), then the file is removed. */
+async function countStoredRows(stream: string): Promise<number> {
+  const file = path.join(standinDir, "rows", DCR_ID, `${stream}.ndjson`);
+  let lines = 0;
+  try {
+    for await (const chunk of createReadStream(file)) {
+      for (let at = (chunk as Buffer).indexOf(10); at !== -1; at = (chunk as Buffer).indexOf(10, at + 1))
+        lines++;
+    }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
+  await rm(file, { force: true });
+  return lines;
+}
+
+function currentCommit(): string | undefined {
+  try {
+    return execFileSync("git", ["rev-parse", "HEAD"], { cwd: repoRoot, encoding: "utf8" }).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+function log(line: string): void {
+  process.stderr.write(`${line}\n`);
+}

@@ -1,0 +1,33 @@
+/** What bench/run.ts hands a worker process and what the worker reports back. */
+import type { Workload } from "./workloads.ts";
+
+export type Side = "baseline" | "ccp-poller";
+
+export interface WorkerSpec {
+  side: Side;
+  workload: Workload;
+  upstreamOrigin: string;
+  standinEndpoint: string;
+  standinCaCertPath: string;
+  /** The bearer token the stand-in accepts (not a secret). */
+  standinToken: string;
+  dcrId: string;
+  stream: string;
+  /** Azurite's connection string (ccp-poller only). */
+  storageConnectionString: string;
+}
+
+export interface WorkerResult {
+  events: number;
+  /** Upstream response bytes received. */
+  bytes: number;
+  wallMs: number;
+  cpuMs: number;
+  /** Peak resident set size of this process over its whole life (tsx and module loading included). */
+  peakRssBytes: number;
+  /** Largest V8 heap in use seen while measuring (sampled every 10 ms). */
+  peakHeapBytes: number;
+  /** process.hrtime in microseconds at the start and end of the measured part, to cut the CPU profile. */
+  measuredFromUs: number;
+  measuredToUs: number;
+}
