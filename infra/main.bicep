@@ -163,6 +163,8 @@ module functionApp 'modules/function-app.bicep' = {
     dataCollectionEndpoint: logIngestion.outputs.dataCollectionEndpoint
     dataCollectionRuleImmutableId: logIngestion.outputs.funcDcrImmutableId
     streamName: logIngestion.outputs.streamName
+    healthDcrImmutableId: logIngestion.outputs.healthDcrImmutableId
+    healthStreamName: logIngestion.outputs.healthStreamName
   }
 }
 
@@ -184,3 +186,8 @@ output CCP_JIRA_AUDIT_DATACOLLECTIONENDPOINT string = logIngestion.outputs.dataC
 output CCP_JIRA_AUDIT_DATACOLLECTIONRULEIMMUTABLEID string = logIngestion.outputs.funcDcrImmutableId
 output CCP_JIRA_AUDIT_STREAMNAME string = logIngestion.outputs.streamName
 output STATE_TABLE_NAME string = stateTableName
+// Named like the app settings, so a local run can send health records to the deployed table.
+output HEALTH_DATA_COLLECTION_ENDPOINT string = logIngestion.outputs.dataCollectionEndpoint
+output HEALTH_DCR_IMMUTABLE_ID string = logIngestion.outputs.healthDcrImmutableId
+output HEALTH_STREAM_NAME string = logIngestion.outputs.healthStreamName
+output CCP_POLLER_HEALTH_TABLE string = logIngestion.outputs.healthTableName

@@ -19,6 +19,9 @@ param jiraApiTokenSecretUri string
 param dataCollectionEndpoint string
 param dataCollectionRuleImmutableId string
 param streamName string
+@description('Health records (src/health): the DCR and stream of CcpPollerHealth_CL, on the same DCE.')
+param healthDcrImmutableId string
+param healthStreamName string
 
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   name: planName
@@ -88,6 +91,9 @@ var appSettings = {
   CCP_JIRA_AUDIT_DATACOLLECTIONENDPOINT: dataCollectionEndpoint
   CCP_JIRA_AUDIT_DATACOLLECTIONRULEIMMUTABLEID: dataCollectionRuleImmutableId
   CCP_JIRA_AUDIT_STREAMNAME: streamName
+  HEALTH_DATA_COLLECTION_ENDPOINT: dataCollectionEndpoint
+  HEALTH_DCR_IMMUTABLE_ID: healthDcrImmutableId
+  HEALTH_STREAM_NAME: healthStreamName
 }
 
 resource settings 'Microsoft.Web/sites/config@2024-04-01' = {

@@ -71,6 +71,46 @@ resource dcrs 'Microsoft.Insights/dataCollectionRules@2024-03-11' = [
   }
 ]
 
+// Health records (src/health): their own table and DCR on the same DCE, written by the function app only.
+var health = loadJsonContent('../health/ingestion.json')
+var healthTransformKql = loadTextContent('../health/transform.kql')
+
+resource healthTable 'Microsoft.OperationalInsights/workspaces/tables@2025-07-01' = {
+  parent: workspace
+  name: health.tableName
+  properties: {
+    plan: 'Analytics'
+    schema: {
+      name: health.tableName
+      columns: health.tableColumns
+    }
+  }
+}
+
+resource healthDcr 'Microsoft.Insights/dataCollectionRules@2024-03-11' = {
+  name: 'dcr-ccp-poller-health-${resourceToken}'
+  location: location
+  tags: tags
+  properties: {
+    dataCollectionEndpointId: dce.id
+    streamDeclarations: {
+      '${health.streamName}': { columns: health.streamColumns }
+    }
+    destinations: {
+      logAnalytics: [{ name: 'workspace', workspaceResourceId: workspace.id }]
+    }
+    dataFlows: [
+      {
+        streams: [health.streamName]
+        destinations: ['workspace']
+        transformKql: healthTransformKql
+        outputStream: 'Custom-${health.tableName}'
+      }
+    ]
+  }
+  dependsOn: [healthTable]
+}
+
 var monitoringMetricsPublisher = '3913510d-42f4-4e42-8a64-420c390055eb'
 
 // Only the function DCR: the app must not be able to write into the CCP table it is compared against.
@@ -84,9 +124,22 @@ resource functionIngest 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
+resource functionHealthIngest 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(healthDcr.id, functionPrincipalId, monitoringMetricsPublisher)
+  scope: healthDcr
+  properties: {
+    principalId: functionPrincipalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', monitoringMetricsPublisher)
+  }
+}
+
 output dataCollectionEndpoint string = dce.properties.logsIngestion.endpoint
 output streamName string = ingestion.streamName
 output funcTableName string = ingestion.funcTableName
 output ccpTableName string = ingestion.ccpTableName
 output funcDcrImmutableId string = dcrs[0].properties.immutableId
 output ccpDcrImmutableId string = dcrs[1].properties.immutableId
+output healthDcrImmutableId string = healthDcr.properties.immutableId
+output healthStreamName string = health.streamName
+output healthTableName string = health.tableName

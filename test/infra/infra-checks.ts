@@ -171,12 +171,15 @@ export function checkIngestionNames(args: {
   ingestion: IngestionSpec;
   transformKql: string;
   eventIdColumn: string;
+  /** The files named in problems (default: the Jira audit pair). */
+  files?: { ingestion: string; transform: string };
 }): string[] {
   const { ingestion, transformKql, eventIdColumn } = args;
   const problems: string[] = [];
   const streamColumns = new Map(ingestion.streamColumns.map((c) => [c.name, c.type]));
   const tableColumns = new Map(ingestion.tableColumns.map((c) => [c.name, c.type]));
-  const where = "infra/jira-audit/ingestion.json";
+  const where = args.files?.ingestion ?? "infra/jira-audit/ingestion.json";
+  const transformFile = args.files?.transform ?? "infra/jira-audit/transform.kql";
 
   if (!ingestion.streamName.startsWith("Custom-")) {
     problems.push(`${where}: streamName "${ingestion.streamName}" must start with "Custom-"`);
@@ -201,17 +204,16 @@ export function checkIngestionNames(args: {
   const projected = projectedColumns(transformKql);
   const projectedNames = new Set(projected.map((c) => c.name));
   for (const name of tableColumns.keys()) {
-    if (!projectedNames.has(name))
-      problems.push(`infra/jira-audit/transform.kql: never outputs column ${name}`);
+    if (!projectedNames.has(name)) problems.push(`${transformFile}: never outputs column ${name}`);
   }
   for (const column of projected) {
     if (!tableColumns.has(column.name)) {
-      problems.push(`infra/jira-audit/transform.kql: outputs ${column.name}, which the tables do not have`);
+      problems.push(`${transformFile}: outputs ${column.name}, which the tables do not have`);
     }
     if (!column.passThrough) continue;
     const streamType = streamColumns.get(column.name);
     if (streamType === undefined) {
-      problems.push(`infra/jira-audit/transform.kql: passes through ${column.name}, which the stream lacks`);
+      problems.push(`${transformFile}: passes through ${column.name}, which the stream lacks`);
     } else if ((tableTypeOf[streamType] ?? streamType) !== tableColumns.get(column.name)) {
       problems.push(
         `${where}: ${column.name} is ${streamType} in the stream but ${tableColumns.get(column.name)} in the tables`,
