@@ -114,6 +114,30 @@ export const appSettings = [
     setInAzure: false,
   },
   {
+    name: "HEALTH_DATA_COLLECTION_ENDPOINT",
+    description:
+      "Logs Ingestion endpoint (DCE) for health records (table CcpPollerHealth_CL). Unset together with HEALTH_DCR_IMMUTABLE_ID: no health records, one warning per start.",
+    setInAzure: true,
+  },
+  {
+    name: "HEALTH_DCR_IMMUTABLE_ID",
+    description: "Immutable id of the DCR that routes health records to CcpPollerHealth_CL.",
+    setInAzure: true,
+  },
+  {
+    name: "HEALTH_STREAM_NAME",
+    default: "Custom-CcpPollerHealth",
+    description: "DCR stream health records are sent to.",
+    setInAzure: true,
+  },
+  {
+    name: "HEALTH_HEARTBEAT_MINUTES",
+    default: "60",
+    description:
+      "While a connector's status stays the same, a health record is sent at most this often (status changes and failures are sent at once).",
+    setInAzure: false,
+  },
+  {
     name: "LOG_ANALYTICS_WORKSPACE_ID",
     description:
       "`compare --source azure`: the workspace to query, as its GUID (workspace id) or ARM resource id (the `azd up` output of the same name).",
