@@ -13,6 +13,7 @@ import { systemClock } from "../engine/clock.ts";
 import { connectorHttpOptions, createEngine } from "../engine/engine.ts";
 import { createHttpClient } from "../engine/http.ts";
 import type { Clock, EngineDeps, Logger } from "../engine/types.ts";
+import { createHealthReporterFromSettings } from "../health/settings.ts";
 import { createStandinTokenCredential } from "../local/ingestion-standin.ts";
 import { createLogsIngestionSink, type Sink } from "../sink/logs-ingestion-sink.ts";
 import {
@@ -74,6 +75,8 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const store = createWatermarkStore({ tableClient, clock, logger });
   await store.ensureTable();
 
+  const sink = await createSink(env, rootDir, logger);
+  const health = createHealthReporterFromSettings(env, { sink, clock, logger });
   const deps: RunnerDeps = {
     engine: createEngine({
       clock,
@@ -82,10 +85,11 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       ...(await upstreamTrust(env, rootDir, clock, logger)),
     }),
     store,
-    sink: await createSink(env, rootDir, logger),
+    sink,
     clock,
     logger,
     owner: defaultLeaseOwner(),
+    ...(health ? { health } : {}),
   };
   const initialLookback = readSetting(env, "INITIAL_LOOKBACK_MINUTES");
   const runOptions: RunAllOptions = {
