@@ -5,6 +5,7 @@
 import type { Command } from "commander";
 import type { CliIo } from "../io.ts";
 import { compareCommand } from "./compare.ts";
+import { demoCommand } from "./demo.ts";
 import { replayCommand } from "./replay.ts";
 import { resetCommand } from "./reset.ts";
 import { runCommand } from "./run.ts";
@@ -24,5 +25,6 @@ export const commands: readonly CliCommand[] = [
   statusCommand,
   resetCommand,
   replayCommand,
+  demoCommand,
   compareCommand,
 ];
