@@ -247,17 +247,15 @@ function createSource(
   }
   // Legacy APIPolling definitions have no dcrConfig: their streams must be named.
   const dcr = connector.properties.dcrConfig;
-  const streams: Record<Side, StoredStream> = {
-    func: storedStream("--func-stream", options.funcStream, options.dataDir, {
-      dcrId: dcr?.dataCollectionRuleImmutableId ?? "",
-      stream: dcr?.streamName ?? "",
-    }),
-    ccp: storedStream("--ccp-stream", options.ccpStream, options.dataDir, {
-      dcrId: LOCAL_NATIVE_DCR_ID,
-      stream: dcr?.streamName ?? "",
-    }),
-  };
-  return createLocalSource(streams, columns);
+  const func = storedStream("--func-stream", options.funcStream, options.dataDir, {
+    dcrId: dcr?.dataCollectionRuleImmutableId ?? "",
+    stream: dcr?.streamName ?? "",
+  });
+  const ccp = storedStream("--ccp-stream", options.ccpStream, options.dataDir, {
+    dcrId: LOCAL_NATIVE_DCR_ID,
+    stream: func.stream,
+  });
+  return createLocalSource({ func, ccp }, columns);
 }
 
 function storedStream(
@@ -268,7 +266,7 @@ function storedStream(
 ): StoredStream {
   const [dcrId, stream] = value === undefined ? [fallback.dcrId, fallback.stream] : value.split("/", 2);
   if (dcrId === undefined || stream === undefined || !isSafeSegment(dcrId) || !isSafeSegment(stream)) {
-    const got = value ?? `${fallback.dcrId}/${fallback.stream} from the connector's dcrConfig`;
+    const got = value ?? `${fallback.dcrId}/${fallback.stream} (the default)`;
     throw new CompareUsageError(
       `${option}: expected <dcrId>/<stream> of the stand-in (set the connector's dcrConfig values or pass ${option}), got ${got}`,
     );
