@@ -147,6 +147,8 @@ th,td{text-align:left;vertical-align:top;padding:8px 10px;border-bottom:1px soli
 th{background:#f6f8fa;font-weight:600;white-space:nowrap}
 td.num{text-align:right;white-space:nowrap}
 td.error{max-width:420px;overflow-wrap:anywhere}
+tr[data-status="Failing"] td{background:#fff4f2}
+tr[data-status="Lagging"] td{background:#fffbeb}
 .reason{color:#57606a;font-size:12px}
 .badge{display:inline-block;padding:2px 8px;border-radius:10px;font-weight:600;font-size:12px}
 code{font:12px ui-monospace,SFMono-Regular,Menlo,monospace;overflow-wrap:anywhere}
