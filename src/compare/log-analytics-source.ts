@@ -47,8 +47,9 @@ export function createLogAnalyticsSource(options: LogAnalyticsSourceOptions): Co
         startTime: new Date(window.start.getTime() - INGESTION_SKEW_MS),
         endTime: new Date(Math.max(now().getTime(), window.end.getTime()) + INGESTION_SKEW_MS),
       };
+      // The SDK puts its own "/" before the resource id: a leading one would make `/v1//subscriptions/…`.
       const result = byResourceId
-        ? await client.queryResource(workspace, query, timespan)
+        ? await client.queryResource(workspace.replace(/^\/+/, ""), query, timespan)
         : await client.queryWorkspace(workspace, query, timespan);
       return rowsBySide(result, window);
     },
