@@ -18,14 +18,14 @@ const statusColours: Record<WatermarkStatus, { fg: string; bg: string }> = {
 };
 
 export function renderStatusHtml(page: StatusPage): string {
-  const counts = page.lines.reduce<Record<string, number>>((acc, line) => {
+  const counts = page.connectors.reduce<Record<string, number>>((acc, line) => {
     acc[line.status] = (acc[line.status] ?? 0) + 1;
     return acc;
   }, {});
   const summary = Object.entries(counts)
     .map(([status, count]) => `${count} ${status}`)
     .join(", ");
-  const worst = page.lines[0]?.status;
+  const worst = page.connectors[0]?.status;
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -41,7 +41,7 @@ export function renderStatusHtml(page: StatusPage): string {
 <p class="meta">${escapeHtml(summary || "no connectors")} · generated ${escapeHtml(formatTime(page.generatedAt))} · table ${escapeHtml(page.stateTable)} · refreshes every minute</p>
 </header>
 <main>
-${page.lines.length === 0 ? emptyState(page) : linesTable(page.lines)}
+${page.connectors.length === 0 ? emptyState(page) : linesTable(page.connectors)}
 ${listSection("Loaded but not polled yet", page.notPolledYet, "These connectors have no watermark row: the timer has not reached them yet.")}
 ${listSection("Definitions not loaded", page.definitionProblems, "Never polled until fixed; the timer logs the same messages every run.")}
 </main>

@@ -9,8 +9,8 @@ import { type StatusLine, statusView } from "./view.ts";
 
 export interface StatusPage {
   generatedAt: string;
-  /** Worst first. */
-  lines: StatusLine[];
+  /** The on-call lines, worst first: the same field and shape as `ccp-poller status --json`. */
+  connectors: StatusLine[];
   /** Loaded connectors with no row yet: the timer has not reached them. */
   notPolledYet: string[];
   /** Definitions that failed to load or were refused: never polled, so they have no line. */
@@ -30,7 +30,7 @@ export function buildStatusPage(input: {
   const secrets = load.connectors.flatMap((connector) => connector.secrets);
   return {
     generatedAt: now.toISOString(),
-    lines: statusView(rows, now),
+    connectors: statusView(rows, now),
     notPolledYet: load.connectors.map((c) => c.id).filter((id) => !withRow.has(id)),
     // Definition errors never quote a secret; redacting again costs nothing and survives a future mistake.
     definitionProblems: [...load.errors.map((e) => e.message), ...load.refused.map(formatRefusal)].map(

@@ -61,7 +61,7 @@ describe("poll timer", () => {
     expect(await watermark()).toEqual({ committedThrough: "2026-01-01T00:45:00.000Z", status: "Lagging" });
     expect(sourceIds(await app.rows())).toEqual(range(1, 6));
     const midway = await status(app);
-    expect(midway.lines).toEqual([
+    expect(midway.connectors).toEqual([
       expect.objectContaining({
         connectorId: "jira-audit",
         status: "Lagging",
@@ -118,7 +118,7 @@ describe("poll timer", () => {
 
     expect(await watermark()).toEqual({ committedThrough: "2026-01-01T00:35:00.000Z", status: "Failing" });
     const failing = await status(app);
-    expect(failing.lines[0]).toMatchObject({
+    expect(failing.connectors[0]).toMatchObject({
       connectorId: "jira-audit",
       status: "Failing",
       consecutiveFailures: 1,
@@ -133,7 +133,7 @@ describe("poll timer", () => {
     await tick(app, "2026-01-01T01:05:30Z");
     expect(await watermark()).toEqual({ committedThrough: "2026-01-01T01:05:00.000Z", status: "Healthy" });
     expect(sourceIds(await app.rows())).toEqual(range(1, 12));
-    expect((await status(app)).lines[0]).toMatchObject({
+    expect((await status(app)).connectors[0]).toMatchObject({
       status: "Healthy",
       consecutiveFailures: 0,
       windowInFlight: null,
@@ -155,7 +155,7 @@ describe("poll timer", () => {
     expect(problems).toHaveLength(2);
     expect(problems[0]).toMatch(/streamName/i);
     const page = await status(app);
-    expect(page.lines).toEqual([]);
+    expect(page.connectors).toEqual([]);
     expect(page.definitionProblems).toEqual([expect.stringMatching(/connector\.json.*streamName/is)]);
   });
 });

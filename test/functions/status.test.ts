@@ -57,15 +57,21 @@ describe("GET /api/status", () => {
       expect(response.status).toBe(200);
       expect(response.headers.get("content-type")).toMatch(/^application\/json/);
       const page = JSON.parse(response.body) as StatusPage;
-      expect(page.lines.map((line) => [line.connectorId, line.status])).toEqual([
+      expect(page.connectors.map((line) => [line.connectorId, line.status])).toEqual([
         ["jira-stuck", "Failing"],
         ["github-audit", "Lagging"],
         ["okta-sso", "Healthy"],
         ["lastpass", "Disabled"],
       ]);
       const { store } = await workerRuntime();
-      expect(page.lines).toEqual(JSON.parse(JSON.stringify(statusView(await store.list(), new Date(NOW)))));
-      expect(page.lines[0]).toMatchObject({ lagMinutes: 360, consecutiveFailures: 3, windowAttempts: 3 });
+      expect(page.connectors).toEqual(
+        JSON.parse(JSON.stringify(statusView(await store.list(), new Date(NOW)))),
+      );
+      expect(page.connectors[0]).toMatchObject({
+        lagMinutes: 360,
+        consecutiveFailures: 3,
+        windowAttempts: 3,
+      });
     }
   });
 
@@ -96,7 +102,7 @@ describe("GET /api/status", () => {
   it("says what to check when no connector has a row yet", async () => {
     app = await startAppEnv(azurite(), { now: NOW });
     const json = JSON.parse((await call(app, {})).body) as StatusPage;
-    expect(json).toMatchObject({ lines: [], notPolledYet: ["jira-audit"], definitionProblems: [] });
+    expect(json).toMatchObject({ connectors: [], notPolledYet: ["jira-audit"], definitionProblems: [] });
     const html = (await call(app, { accept: browserAccept })).body;
     expect(html).toContain("No connector has a watermark row yet");
     expect(html).toContain(String(process.env.STATE_TABLE_NAME));
