@@ -11,7 +11,14 @@ export type { CompareTotals, FieldDifference, MovedRecord, WindowReport } from "
 export { windowQuery } from "./kql.ts";
 export { createLocalSource, LOCAL_NATIVE_DCR_ID, type StoredStream } from "./local-source.ts";
 export { createLogAnalyticsSource, createLogsQueryClient } from "./log-analytics-source.ts";
-export { type CompareResult, renderJson, renderMarkdown, renderTerminal, verdictLine } from "./report.ts";
+export {
+  type CompareResult,
+  renderJson,
+  renderMarkdown,
+  renderTerminal,
+  type TableFormatter,
+  verdictLine,
+} from "./report.ts";
 export * from "./types.ts";
 
 export interface CompareOptions {

@@ -22,6 +22,10 @@ const TERMINAL_LIST_LIMIT = 20;
 
 export function verdictLine(totals: CompareTotals): string {
   const rows = `${totals.rows.func} rows in func, ${totals.rows.ccp} in ccp`;
+  if (totals.equal && totals.rows.func + totals.rows.ccp === 0) {
+    // Nothing to disagree about is not parity: usually a wrong table, stream or range.
+    return `EQUAL, BOTH EMPTY: no rows on either side in ${totals.windows} window(s); check the tables or streams and the range`;
+  }
   if (totals.equal) return `EQUAL: ${totals.windows} window(s), ${rows}`;
   const parts = [
     ...SIDES.filter((s) => totals.onlyIn[s] > 0).map((s) => `${totals.onlyIn[s]} only in ${s}`),
@@ -64,15 +68,11 @@ function tableRows(windows: readonly WindowReport[]): string[][] {
   ]);
 }
 
-export function renderTerminal(result: CompareResult): string {
-  const rows = [HEADERS, ...tableRows(result.windows)];
-  const widths = HEADERS.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
-  const lines = rows.map((r) =>
-    r
-      .map((cell, i) => (i === 0 || i >= 9 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0)))
-      .join("  ")
-      .trimEnd(),
-  );
+/** The CLI's table layout (src/cli/commands/run.ts `formatTable`), so every command's tables look alike. */
+export type TableFormatter = (headers: readonly string[], rows: readonly (readonly string[])[]) => string[];
+
+export function renderTerminal(result: CompareResult, formatTable: TableFormatter): string {
+  const lines = formatTable(HEADERS, tableRows(result.windows));
   const details = result.windows
     .filter((w) => !w.equal)
     .flatMap((w) => ["", ...windowDetails(w, TERMINAL_LIST_LIMIT)]);

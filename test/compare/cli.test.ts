@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { Command, CommanderError } from "commander";
+import { Command } from "commander";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createCompareCommand } from "../../src/cli/commands/compare.ts";
 import { main } from "../../src/cli/main.ts";
@@ -60,7 +60,8 @@ describe("ccp-poller compare (local stand-in streams)", () => {
     expect(lines[1]).toMatch(
       /^window \(UTC\)\s+func\s+ccp\s+only func\s+only ccp\s+dup func\s+dup ccp\s+changed\s+moved/,
     );
-    expect(lines[2]).toMatch(
+    expect(lines[2]).toMatch(/^-+ {2}-+/);
+    expect(lines[3]).toMatch(
       /^2026-01-01 10:00–10:05\s+4\s+4\s+0\s+0\s+0\s+0\s+0\s+0\s+10:00:30 \/ 10:00:30\s+10:04:15 \/ 10:04:15\s+equal$/,
     );
     expect(lines.at(-1)).toBe("Verdict: EQUAL: 3 window(s), 12 rows in func, 12 in ccp");
@@ -154,8 +155,11 @@ describe("ccp-poller compare (local stand-in streams)", () => {
     const badTime = await compare("--from", "yesterday");
     const noWorkspace = await compare("--source", "azure");
     const badTable = await compare("--show-query", "--func-table", "Jira Audit");
+    const missingOption = await compare("--connector");
 
-    expect([unknown.code, badTime.code, noWorkspace.code, badTable.code]).toEqual([2, 2, 2, 2]);
+    expect([unknown.code, badTime.code, noWorkspace.code, badTable.code, missingOption.code]).toEqual([
+      2, 2, 2, 2, 2,
+    ]);
     expect(unknown.stderr).toContain('no connector "nope" (found: jira-audit)');
     expect(badTime.stderr).toBe(
       'compare: --from: expected an ISO 8601 time such as 2026-01-01T00:00:00Z, got "yesterday"',
@@ -177,6 +181,12 @@ describe("ccp-poller compare --source azure", () => {
   afterAll(async () => {
     await standin.stop();
   });
+  const standinClient = () =>
+    createLogsQueryClient(standin.credential, {
+      endpoint: standin.endpoint,
+      tlsOptions: { ca: standin.caCertPem },
+      retryOptions: { maxRetries: 0 },
+    });
 
   it("queries the workspace from LOG_ANALYTICS_WORKSPACE_ID and reports like the local source", async () => {
     const rows = seededRows("missingPage");
@@ -191,14 +201,7 @@ describe("ccp-poller compare --source azure", () => {
     const stdout: string[] = [];
     let code = -1;
     const program = new Command("ccp-poller").exitOverride();
-    createCompareCommand({
-      createLogsQueryClient: () =>
-        createLogsQueryClient(standin.credential, {
-          endpoint: standin.endpoint,
-          tlsOptions: { ca: standin.caCertPem },
-          retryOptions: { maxRetries: 0 },
-        }),
-    }).register(
+    createCompareCommand({ createLogsQueryClient: standinClient }).register(
       program,
       {
         stdout: (l) => stdout.push(l),
@@ -224,15 +227,33 @@ describe("ccp-poller compare --source azure", () => {
     expect(standin.requests.map((r) => r.path)).toEqual(Array(3).fill("/v1/workspaces/ws-test/query"));
   });
 
-  it("turns a missing required option into exit code 2, not 1 (which means different)", async () => {
-    const program = new Command("ccp-poller").exitOverride().configureOutput({ writeErr: () => {} });
-    createCompareCommand().register(program, { stdout: () => {}, stderr: () => {}, env }, () => {});
+  it("exits 3 when a side cannot be read, naming the service's reason", async () => {
+    standin.tables.clear();
+    standin.tables.set("JiraAudit_Func_CL", []);
+    const stderr: string[] = [];
+    let code = -1;
+    const program = new Command("ccp-poller").exitOverride();
+    createCompareCommand({ createLogsQueryClient: standinClient }).register(
+      program,
+      {
+        stdout: () => {},
+        stderr: (l) => stderr.push(l),
+        env: { ...env, LOG_ANALYTICS_WORKSPACE_ID: "ws-test" },
+      },
+      (c) => {
+        code = c;
+      },
+    );
 
-    const failure = await program
-      .parseAsync(["compare", "--from", FROM], { from: "user" })
-      .catch((e: unknown) => e);
+    await program.parseAsync(
+      ["compare", "--source", "azure", "--connector", "jira-audit", "--from", FROM, "--to", TO],
+      {
+        from: "user",
+      },
+    );
 
-    expect(failure).toBeInstanceOf(CommanderError);
-    expect((failure as CommanderError).exitCode).toBe(2);
+    expect(code).toBe(3);
+    expect(stderr.join("\n")).toContain("compare: could not read Log Analytics:");
+    expect(stderr.join("\n")).toContain("'JiraAudit_CCP_CL' could not be resolved to a table.");
   });
 });

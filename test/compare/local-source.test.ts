@@ -184,6 +184,23 @@ describe("compare over the stand-in's stored streams", () => {
     expect(lenient.totals.equal).toBe(true);
   });
 
+  it("says so when neither side has a row, rather than calling that parity", async () => {
+    const source = createLocalSource(streams, DEFAULT_COLUMNS);
+
+    const result = await runCompare({
+      connectorId: "jira-audit",
+      from: new Date(FROM),
+      to: new Date(TO),
+      windowMinutes: 5,
+      source,
+      columns: DEFAULT_COLUMNS,
+    });
+
+    expect(result.verdict).toBe(
+      "EQUAL, BOTH EMPTY: no rows on either side in 3 window(s); check the tables or streams and the range",
+    );
+  });
+
   it("reports every record as one-sided when the native stream is absent", async () => {
     const store = createRowStore(dataDir);
     await store.append(streams.func.dcrId, STREAM, seededRows().func);
