@@ -9,7 +9,7 @@ import { type AppSettingSpec, appSettings } from "../../src/config/app-settings.
 
 const repoRoot = path.resolve(import.meta.dirname, "../..");
 
-export function settingsTable(settings: readonly AppSettingSpec[]): string {
+function settingsTable(settings: readonly AppSettingSpec[]): string {
   const cell = (text: string) => text.replace(/\|/g, "\\|").replace(/\n/g, " ");
   return [
     "| setting | default | set by `azd up` | what it does |",
@@ -25,8 +25,9 @@ describe("README configuration reference", () => {
   it("lists every app setting with its default, as src/config/app-settings.ts does", async () => {
     const readme = await readFile(path.join(repoRoot, "README.md"), "utf8");
     const table = settingsTable(appSettings);
-    expect(readme.includes(table), `README.md should contain this table (section:functions):\n\n${table}\n`).toBe(
-      true,
-    );
+    expect(
+      readme.includes(table),
+      `README.md should contain this table (section:functions):\n\n${table}\n`,
+    ).toBe(true);
   });
 });

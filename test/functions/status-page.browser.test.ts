@@ -31,6 +31,7 @@ const screenshotPath = path.join(tmpdir(), "ccp-poller-status-page.png");
 const azurite = useAzurite();
 let app: AppEnv | undefined;
 let server: Server | undefined;
+let port = 0;
 let browser: BrowserContext | undefined;
 let profileDir: string | undefined;
 
@@ -69,6 +70,7 @@ beforeAll(async () => {
     res.end(String(response.body));
   });
   await new Promise<void>((resolve) => server?.listen(0, "127.0.0.1", resolve));
+  port = (server.address() as AddressInfo).port;
 
   profileDir = await mkdtemp(path.join(tmpdir(), "ccp-chromium-"));
   // A fresh, empty profile each run; Playwright takes it as the persistent context's folder.
@@ -97,7 +99,6 @@ afterAll(async () => {
 
 describe.skipIf(!hasChromium)("status page in headless Chromium", () => {
   it("shows the stuck connector first, as Failing, with its error and its lag", async () => {
-    const { port } = server?.address() as AddressInfo;
     const page = await (browser as BrowserContext).newPage();
     const response = await page.goto(`http://127.0.0.1:${port}/api/status`);
     expect(response?.headers()["content-type"]).toMatch(/^text\/html/);
@@ -106,7 +107,7 @@ describe.skipIf(!hasChromium)("status page in headless Chromium", () => {
     await expect.poll(() => lines.count()).toBe(2);
     const stuck = lines.first();
     expect(await stuck.getAttribute("data-connector")).toBe("jira-audit");
-    const text = await stuck.innerText();
+    const text = await stuck.textContent();
     expect(text).toContain("Failing");
     expect(text).toContain("HTTP 403: permission revoked");
     expect(text).toContain("6 h 0 min");
@@ -116,7 +117,7 @@ describe.skipIf(!hasChromium)("status page in headless Chromium", () => {
       "getComputedStyle(document.querySelector('tr.line .badge')).backgroundColor",
     );
     expect(badgeColour).toBe("rgb(180, 35, 24)");
-    expect(await lines.nth(1).innerText()).toContain("Healthy");
+    expect(await lines.nth(1).textContent()).toContain("Healthy");
     expect(await page.title()).toBe("Failing · ccp-poller status");
 
     await page.screenshot({ path: screenshotPath, fullPage: true });
