@@ -13,7 +13,7 @@ export function redact(text: string, secrets: readonly string[]): string {
     needles.add(secret);
     needles.add(encodeURIComponent(secret));
     needles.add(new URLSearchParams({ s: secret }).toString().slice(2));
-    needles.add(Buffer.from(secret).toString("base64").replace(/=+$/, ""));
+    for (const needle of base64Needles(secret)) needles.add(needle);
   }
   needles.delete("");
   let out = text;
@@ -21,6 +21,22 @@ export function redact(text: string, secrets: readonly string[]): string {
     out = out.split(needle).join(REDACTED);
   }
   return out;
+}
+
+/**
+ * The base64 of a secret wherever it sits in the encoded text: `Basic base64(user:password)` puts the password
+ * mid-group, where its plain base64 never appears. For each of the three alignments, the characters that
+ * depend only on the secret's own bytes (the groups mixed with neighbouring bytes are left out).
+ */
+function base64Needles(secret: string): string[] {
+  const needles = [Buffer.from(secret).toString("base64").replace(/=+$/, "")];
+  for (const offset of [1, 2]) {
+    const encoded = Buffer.concat([Buffer.alloc(offset), Buffer.from(secret)]).toString("base64");
+    const inner = encoded.slice(4, -4);
+    // Too short a run would match unrelated text; such short secrets keep only the aligned form.
+    if (inner.length >= 8) needles.push(inner);
+  }
+  return needles;
 }
 
 /** Query parameter names whose values are treated as secret even when not bound from a secret field. */
