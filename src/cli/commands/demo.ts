@@ -44,12 +44,15 @@ export const demoCommand: CliCommand = {
           return;
         }
         const controller = new AbortController();
+        // Kept until the end: Ctrl-C reaches this process twice (from the terminal and relayed by tsx/npm), and
+        // a second default SIGINT would kill it before Azurite is stopped and the status is printed.
         const stop = () => {
+          if (controller.signal.aborted) return;
           io.stderr("Stopping: finishing the window in flight, then closing everything…");
           controller.abort();
         };
-        process.once("SIGINT", stop);
-        process.once("SIGTERM", stop);
+        process.on("SIGINT", stop);
+        process.on("SIGTERM", stop);
         const progress = createProgress(io);
         try {
           const result = await runDemo({
