@@ -70,7 +70,7 @@ export interface CompareTotals {
 }
 
 /** Consecutive windows of `sizeMin` from `from`; the last one ends at `to` and may be shorter. */
-export function compareWindows(from: Date, to: Date, sizeMin: number): Window[] {
+export function planCompareWindows(from: Date, to: Date, sizeMin: number): Window[] {
   const size = sizeMin * 60_000;
   const windows: Window[] = [];
   for (let start = from.getTime(); start < to.getTime(); start += size) {

@@ -3,7 +3,7 @@
  * `runCompare` drives any `CompareSource` (local stand-in streams or Log Analytics) through the same diff.
  */
 import type { Window } from "../engine/types.ts";
-import { compareWindows, diffWindows, totalsOf, type WindowReport } from "./diff.ts";
+import { diffWindows, planCompareWindows, totalsOf, type WindowReport } from "./diff.ts";
 import { type CompareResult, verdictLine } from "./report.ts";
 import type { ColumnOptions, CompareSource } from "./types.ts";
 
@@ -35,7 +35,7 @@ export interface CompareOptions {
 
 export async function runCompare(options: CompareOptions): Promise<CompareResult> {
   const { source, columns } = options;
-  const windows = compareWindows(options.from, options.to, options.windowMinutes);
+  const windows = planCompareWindows(options.from, options.to, options.windowMinutes);
   const reports: WindowReport[] = [];
   const read = (window: Window) => {
     options.onWindow?.(window);

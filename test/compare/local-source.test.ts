@@ -184,6 +184,29 @@ describe("compare over the stand-in's stored streams", () => {
     expect(lenient.totals.equal).toBe(true);
   });
 
+  it("ends the last window at --to, shorter, and leaves later records out", async () => {
+    const rows = seededRows();
+    const store = createRowStore(dataDir);
+    await store.append(streams.func.dcrId, STREAM, rows.func);
+    await store.append(streams.ccp.dcrId, STREAM, rows.ccp);
+
+    const result = await runCompare({
+      connectorId: "jira-audit",
+      from: new Date(FROM),
+      to: new Date("2026-01-01T10:12:00.000Z"),
+      windowMinutes: 5,
+      source: createLocalSource(streams, DEFAULT_COLUMNS),
+      columns: DEFAULT_COLUMNS,
+    });
+
+    expect(result.windows.at(-1)).toMatchObject({
+      start: WINDOW_STARTS[2],
+      end: "2026-01-01T10:12:00.000Z",
+      func: { rows: 2, lastEvent: "2026-01-01T10:11:45.000Z" },
+    });
+    expect(result.totals.rows).toEqual({ func: 10, ccp: 10 });
+  });
+
   it("says so when neither side has a row, rather than calling that parity", async () => {
     const source = createLocalSource(streams, DEFAULT_COLUMNS);
 
