@@ -66,6 +66,12 @@ export function createEngine(deps: EngineDeps): Engine {
     return entry;
   };
 
+  /** Bound secrets plus the credentials the connector's authenticator has sent so far (tokens, session ids). */
+  const secretsOf = (connector: Connector): string[] => [
+    ...connector.secrets,
+    ...(clientsFor(connector).auth.credentialValues?.() ?? []),
+  ];
+
   async function* pollWindow(
     connector: Connector,
     window: Window,
@@ -74,7 +80,7 @@ export function createEngine(deps: EngineDeps): Engine {
     try {
       yield* pages(connector, window, options);
     } catch (error) {
-      throw redactError(error, connector.secrets);
+      throw redactError(error, secretsOf(connector));
     }
   }
 
@@ -118,13 +124,13 @@ export function createEngine(deps: EngineDeps): Engine {
       seen.set(fingerprint, number);
 
       const response = await sendAuthenticated(http, auth, request, sendOptions);
-      const { document, events } = decodeResponse(responseConfig, response, connector.secrets);
+      const { document, events } = decodeResponse(responseConfig, response, secretsOf(connector));
       if (requestConfig.logResponseContent) {
         deps.logger.info("response content", {
           connector: connector.id,
           page: number,
           status: response.status,
-          content: excerpt(JSON.stringify(document) ?? "", connector.secrets, 4000),
+          content: excerpt(JSON.stringify(document) ?? "", secretsOf(connector), 4000),
         });
       }
       eventsSoFar += events.length;
@@ -167,9 +173,17 @@ function redactError(error: unknown, secrets: readonly string[]): unknown {
   if (!(error instanceof Error) || secrets.length === 0) return error;
   const message = redact(error.message, secrets);
   const stack = error.stack === undefined ? undefined : redact(error.stack, secrets);
-  if (message === error.message && stack === error.stack) return error;
-  // Own properties, because some errors (DOMException) only have getters for these.
-  Object.defineProperty(error, "message", { value: message, writable: true, configurable: true });
-  Object.defineProperty(error, "stack", { value: stack, writable: true, configurable: true });
+  if (message !== error.message || stack !== error.stack) {
+    // Own properties, because some errors (DOMException) only have getters for these.
+    Object.defineProperty(error, "message", { value: message, writable: true, configurable: true });
+    Object.defineProperty(error, "stack", { value: stack, writable: true, configurable: true });
+  }
+  // Fields such as HttpStatusError.bodyExcerpt travel with the error into whatever logs it whole.
+  for (const [name, value] of Object.entries(error)) {
+    const descriptor = Object.getOwnPropertyDescriptor(error, name);
+    if (typeof value === "string" && descriptor?.writable) {
+      Object.defineProperty(error, name, { ...descriptor, value: redact(value, secrets) });
+    }
+  }
   return error;
 }

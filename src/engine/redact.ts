@@ -42,13 +42,18 @@ function base64Needles(secret: string): string[] {
 /** Query parameter names whose values are treated as secret even when not bound from a secret field. */
 const sensitiveParam = /key|token|secret|password|passwd|signature|sig$|code|auth|session|hash/i;
 
+/** A query parameter or header name whose value is a credential (`Authorization`, `X-Api-Key`, `Cookie`, …). */
+export function isSensitiveName(name: string): boolean {
+  return sensitiveParam.test(name) || /^cookie$/i.test(name);
+}
+
 /** A URL safe to log: no user info, values of secret-looking query parameters replaced, secrets redacted. */
 export function safeUrl(url: URL, secrets: readonly string[] = []): string {
   const copy = new URL(url.href);
   copy.username = "";
   copy.password = "";
   for (const name of new Set(copy.searchParams.keys())) {
-    if (sensitiveParam.test(name)) copy.searchParams.set(name, REDACTED);
+    if (isSensitiveName(name)) copy.searchParams.set(name, REDACTED);
   }
   return redact(copy.href, secrets);
 }

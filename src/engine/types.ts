@@ -62,6 +62,11 @@ export interface Authenticator {
   apply(request: OutgoingRequest, signal?: AbortSignal): Promise<OutgoingRequest>;
   /** Called once after a 401: refresh credentials and return true to retry the request, false to fail. */
   onUnauthorized?(signal?: AbortSignal): Promise<boolean>;
+  /**
+   * Credential values put on requests so far, including those obtained at run time (access tokens, JWTs,
+   * session ids) that no definition binds: redacted like bound secrets.
+   */
+  credentialValues?(): readonly string[];
 }
 
 export interface AuthDeps {
