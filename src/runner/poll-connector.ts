@@ -121,27 +121,7 @@ export async function pollConnector(
       ...(options.initialLookbackMin !== undefined ? { initialLookbackMin: options.initialLookbackMin } : {}),
       ...(options.maxWindows !== undefined ? { maxWindows: options.maxWindows } : {}),
     });
-    let cursor = row.cursor;
-    for (const [index, window] of windows.entries()) {
-      if (deps.clock.now() >= options.deadline) {
-        report.windowsPending = windows.length - index;
-        report.outcome = "budget-exhausted";
-        break;
-      }
-      const result = await pollWindow(deps, connector, lease, window, cursor, options);
-      options.onWindow?.(result.report);
-      if (result.report.outcome === "failed") {
-        report.outcome = "failed";
-        report.windowsPending = windows.length - index;
-        if (result.report.error !== undefined) report.error = result.report.error;
-        break;
-      }
-      cursor = result.cursor;
-      report.windowsCommitted += 1;
-      report.accepted += result.report.counts.accepted;
-      report.committedThrough = window.end;
-      report.outcome = "caught-up";
-    }
+    Object.assign(report, await pollWindows(deps, connector, lease, windows, row.cursor, options));
   } catch (error) {
     if (!(error instanceof LeaseLostError)) throw error;
     report.outcome = "lease-lost";
@@ -152,13 +132,60 @@ export async function pollConnector(
   return report;
 }
 
+export type WindowsOutcome = Pick<
+  ConnectorRunReport,
+  "outcome" | "windowsCommitted" | "windowsPending" | "accepted" | "error"
+> & { committedThrough?: Date };
+
+/**
+ * Polls `windows` in order under `lease` (the connector's, or a fan-out range's: src/fanout), stopping at the
+ * first failure or at the deadline. `LeaseLostError` passes through to the caller.
+ */
+export async function pollWindows(
+  deps: RunnerDeps,
+  connector: Connector,
+  lease: Lease,
+  windows: readonly Window[],
+  startCursor: string | undefined,
+  options: Pick<ConnectorRunOptions, "deadline" | "hardDeadline" | "onWindow">,
+): Promise<WindowsOutcome> {
+  const result: WindowsOutcome = {
+    outcome: "up-to-date",
+    windowsCommitted: 0,
+    windowsPending: 0,
+    accepted: 0,
+  };
+  let cursor = startCursor;
+  for (const [index, window] of windows.entries()) {
+    if (deps.clock.now() >= options.deadline) {
+      result.windowsPending = windows.length - index;
+      result.outcome = "budget-exhausted";
+      break;
+    }
+    const polled = await pollWindow(deps, connector, lease, window, cursor, options);
+    options.onWindow?.(polled.report);
+    if (polled.report.outcome === "failed") {
+      result.outcome = "failed";
+      result.windowsPending = windows.length - index;
+      if (polled.report.error !== undefined) result.error = polled.report.error;
+      break;
+    }
+    cursor = polled.cursor;
+    result.windowsCommitted += 1;
+    result.accepted += polled.report.counts.accepted;
+    result.committedThrough = window.end;
+    result.outcome = "caught-up";
+  }
+  return result;
+}
+
 async function pollWindow(
   deps: RunnerDeps,
   connector: Connector,
   lease: Lease,
   window: Window,
   cursor: string | undefined,
-  options: ConnectorRunOptions,
+  options: Pick<ConnectorRunOptions, "hardDeadline">,
 ): Promise<{ report: WindowReport; cursor: string | undefined }> {
   const started = deps.clock.now().getTime();
   const counts: WindowCounts = { fetched: 0, extracted: 0, sent: 0, accepted: 0, pages: 0, durationMs: 0 };
