@@ -180,6 +180,18 @@ describe("run", () => {
     expect([...result.stdout, ...result.stderr].join("\n")).not.toContain("test-api-token-wrong-0000");
   });
 
+  it("still runs the connectors that loaded when another definition is broken, naming the file, and exits 1", async () => {
+    const folder = await mkdtemp(path.join(dir, "definitions-"));
+    await writeFile(path.join(folder, "jira.json"), await readFile(jiraConnectorFile, "utf8"));
+    await writeFile(path.join(folder, "broken.json"), '{ "name": "broken", "kind": "RestApiPoller", ');
+
+    const result = await cli(["run", "--definitions", folder], settings());
+
+    expect(result.code).toBe(1);
+    expect(result.stderr.join("\n")).toContain(path.join(folder, "broken.json"));
+    expect(result.stdout.some((line) => /^jira-audit\s+caught-up\s+6\s/.test(line))).toBe(true);
+  });
+
   it("exits 1 for an unknown --connector and lists the loaded ones", async () => {
     const result = await run(settings(), "--connector", "nope");
 
@@ -397,6 +409,31 @@ describe("replay", () => {
     );
     const after = await store.get("jira-audit");
     expect(after).toEqual(live);
+  });
+
+  it("stops at the first failed window, says how far it got, and exits 1", async () => {
+    const env = settings({ CCP_JIRA_AUDIT_APITOKEN: "test-api-token-wrong-0000" });
+    const to = new Date(Math.floor(Date.now() / MINUTE) * MINUTE - 10 * MINUTE);
+    const from = new Date(to.getTime() - 15 * MINUTE);
+
+    const result = await cli(
+      [
+        "replay",
+        "jira-audit",
+        "--definitions",
+        jiraConnectorFile,
+        "--from",
+        from.toISOString(),
+        "--to",
+        to.toISOString(),
+      ],
+      env,
+    );
+
+    expect(result.code).toBe(1);
+    expect(result.stdout.filter((line) => line.startsWith("jira-audit  FAILED "))).toHaveLength(1);
+    expect(result.stdout.at(-1)).toMatch(/^jira-audit\s+failed\s+0 \(\+3 not replayed\)\s+0\s+-\s+.*401/);
+    expect(await rowIds(env)).toEqual([]);
   });
 
   it("refuses Persistent* paging and a range that reaches past the latest complete window, polling nothing", async () => {
