@@ -31,6 +31,12 @@ export const appSettings = [
     setInAzure: true,
   },
   {
+    name: "AzureWebJobsStorage__queueServiceUri",
+    description:
+      "Queue endpoint used with managed identity in Azure (POLL_MODE=fanout: the work queue and its poison queue).",
+    setInAzure: true,
+  },
+  {
     name: "AzureWebJobsStorage__credential",
     default: "managedidentity",
     description: "Credential kind for the identity-based storage connection.",
@@ -99,6 +105,34 @@ export const appSettings = [
     name: "LEASE_TTL_SECONDS",
     default: "300",
     description: "How long a connector's lease lasts without a write; every write under the lease renews it.",
+    setInAzure: false,
+  },
+  {
+    name: "POLL_MODE",
+    default: "inline",
+    description:
+      "`inline`: the timer polls every due connector itself. `fanout`: the timer only plans and enqueues connector-window ranges to FANOUT_QUEUE_NAME; the queue-triggered `work` function polls them, so Flex Consumption scales out.",
+    setInAzure: true,
+  },
+  {
+    name: "FANOUT_QUEUE_NAME",
+    default: "ccp-poller-work",
+    description:
+      "Storage queue of fan-out work (POLL_MODE=fanout); the host moves a message that failed maxDequeueCount times (host.json) to `<name>-poison`.",
+    setInAzure: true,
+  },
+  {
+    name: "FANOUT_RANGE_WINDOWS",
+    default: "12",
+    description:
+      "Fan-out: query windows per message. A longer backlog of a connector without a persistent cursor is split into ranges of this many windows that instances poll in parallel.",
+    setInAzure: false,
+  },
+  {
+    name: "FANOUT_MESSAGE_TTL_SECONDS",
+    default: "900",
+    description:
+      "Fan-out: a work message's time to live; until then (or while a worker holds its lease) the planner does not enqueue that work again.",
     setInAzure: false,
   },
   {
