@@ -25,12 +25,22 @@ param jiraApiToken string
 @description('Resource id of an existing Log Analytics workspace; empty creates a new one in the resource group.')
 param existingWorkspaceResourceId string = ''
 
+@allowed(['inline', 'fanout'])
+@description('inline: the timer polls every connector itself. fanout: the timer plans and a queue-triggered function polls, scaling out over instances.')
+param pollMode string = 'inline'
+
+@minValue(1)
+@maxValue(1000)
+@description('Flex Consumption: most instances the app scales out to (fanout mode spreads work over them).')
+param maximumInstanceCount int = 40
+
 var tags = { 'azd-env-name': environmentName }
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 
 var stateTableName = 'CcpPollerWatermarks'
 var deadLetterContainerName = 'ccp-poller-dead-letter'
 var deploymentContainerName = 'app-package'
+var workQueueName = 'ccp-poller-work'
 
 var createWorkspace = empty(existingWorkspaceResourceId)
 var workspaceIdSegments = split(existingWorkspaceResourceId, '/')
@@ -82,6 +92,7 @@ module storage 'modules/storage.bicep' = {
     deploymentContainerName: deploymentContainerName
     deadLetterContainerName: deadLetterContainerName
     stateTableName: stateTableName
+    workQueueName: workQueueName
     principalId: identity.outputs.principalId
   }
 }
@@ -153,6 +164,10 @@ module functionApp 'modules/function-app.bicep' = {
     identityClientId: identity.outputs.clientId
     storageBlobEndpoint: storage.outputs.blobEndpoint
     storageTableEndpoint: storage.outputs.tableEndpoint
+    storageQueueEndpoint: storage.outputs.queueEndpoint
+    workQueueName: workQueueName
+    pollMode: pollMode
+    maximumInstanceCount: maximumInstanceCount
     deploymentContainerName: deploymentContainerName
     deadLetterContainerName: deadLetterContainerName
     stateTableName: stateTableName

@@ -9,6 +9,13 @@ param identityId string
 param identityClientId string
 param storageBlobEndpoint string
 param storageTableEndpoint string
+param storageQueueEndpoint string
+param workQueueName string
+@allowed(['inline', 'fanout'])
+param pollMode string
+@minValue(1)
+@maxValue(1000)
+param maximumInstanceCount int
 param deploymentContainerName string
 param deadLetterContainerName string
 param stateTableName string
@@ -62,7 +69,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
       }
       scaleAndConcurrency: {
         instanceMemoryMB: 2048
-        maximumInstanceCount: 40
+        maximumInstanceCount: maximumInstanceCount
       }
       runtime: { name: 'node', version: '22' }
     }
@@ -75,6 +82,7 @@ var appSettings = {
   AzureWebJobsStorage__clientId: identityClientId
   AzureWebJobsStorage__blobServiceUri: storageBlobEndpoint
   AzureWebJobsStorage__tableServiceUri: storageTableEndpoint
+  AzureWebJobsStorage__queueServiceUri: storageQueueEndpoint
   AZURE_CLIENT_ID: identityClientId
   APPLICATIONINSIGHTS_CONNECTION_STRING: appInsightsConnectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
@@ -85,6 +93,8 @@ var appSettings = {
   POLL_SCHEDULE: '0 */5 * * * *'
   RUN_BUDGET_SECONDS: '480'
   CONNECTOR_CONCURRENCY: '4'
+  POLL_MODE: pollMode
+  FANOUT_QUEUE_NAME: workQueueName
   CCP_JIRA_AUDIT_DOMAIN: jiraDomain
   CCP_JIRA_AUDIT_USERNAME: jiraUsername
   CCP_JIRA_AUDIT_APITOKEN: '@Microsoft.KeyVault(SecretUri=${jiraApiTokenSecretUri})'
