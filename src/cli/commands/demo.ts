@@ -77,8 +77,9 @@ export const demoCommand: CliCommand = {
               io.stdout("");
             },
             onWindow: (report) => progress.window(report),
-            onLog: (line) => io.stderr(line),
+            onLog: (line) => progress.log(line),
           });
+          progress.end();
           io.stdout("");
           for (const line of statusTable(result.status)) io.stdout(line);
           io.stdout("");
@@ -86,6 +87,7 @@ export const demoCommand: CliCommand = {
           io.stdout(`${result.rowCount} row(s) ingested, one JSON object per line: ${result.rowsFile}`);
           exit(exitCodes.ok);
         } finally {
+          progress.end(); // Held-back log lines explain a failed start too.
           process.off("SIGINT", stop);
           process.off("SIGTERM", stop);
         }

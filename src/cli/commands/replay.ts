@@ -50,11 +50,12 @@ export const replayCommand: CliCommand = {
           );
           return exitCodes.usage;
         }
+        const progress = createProgress(io);
         const runtime = await createRuntime({
           env: await commandEnv(io, options),
           rootDir: commandRootDir(),
           write: (level, line) => {
-            if (level !== "info") io.stderr(line);
+            if (level !== "info") progress.log(line);
           },
           ...(options.definitions ? { definitionPaths: options.definitions } : {}),
         });
@@ -77,12 +78,12 @@ export const replayCommand: CliCommand = {
             "Warning: the range starts more than 2 days ago. Log Analytics replaces a TimeGenerated older than 2 days with the ingestion time, so these rows will look new; filter on the source's own time column.",
           );
         }
-        const progress = createProgress(io);
         const report = await replayRange(runtime.deps, connector, {
           from,
           to,
           onWindow: (window) => progress.window(window),
         });
+        progress.end();
         io.stdout("");
         for (const line of formatTable(
           ["CONNECTOR", "OUTCOME", "WINDOWS", "ACCEPTED", "REPLAYED THROUGH", "ERROR"],

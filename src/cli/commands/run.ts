@@ -131,29 +131,43 @@ export function formatTable(headers: readonly string[], rows: readonly (readonly
 
 export interface Progress {
   window(report: WindowReport): void;
+  /** A log line for stderr. */
+  log(line: string): void;
+  /** The live lines are done: prints the log lines held back. */
+  end(): void;
 }
 
 /**
  * Progress per connector and window. On a terminal each connector has one line, redrawn in place as its
- * windows complete; otherwise (a pipe, a log file, CI) every window is one appended line.
+ * windows complete, and log lines wait until `end()` so they never break the redraw; otherwise (a pipe, a log
+ * file, CI) every window is one appended line and log lines go out at once.
  */
 export function createProgress(io: CliIo): Progress {
   const describe = (report: WindowReport, done: number) =>
     `${report.connectorId}  ${report.outcome === "committed" ? "ok" : "FAILED"} ${report.window.start.toISOString()} → ${report.window.end.toISOString()}  pages ${report.counts.pages}  accepted ${report.counts.accepted}${done > 1 ? `  (${done} windows)` : ""}${report.error !== undefined ? `  ${report.error}` : ""}`;
-  if (!io.isTTY) return { window: (report) => io.stdout(describe(report, 0)) };
+  if (!io.isTTY) {
+    return {
+      window: (report) => io.stdout(describe(report, 0)),
+      log: (line) => io.stderr(line),
+      end: () => {},
+    };
+  }
   const lines = new Map<string, string>();
   const windowsDone = new Map<string, number>();
+  const heldBack: string[] = [];
   return {
     window(report) {
       const done = (windowsDone.get(report.connectorId) ?? 0) + 1;
       windowsDone.set(report.connectorId, done);
-      const isNew = !lines.has(report.connectorId);
-      const previousCount = lines.size;
+      const drawn = lines.size;
       lines.set(report.connectorId, describe(report, done));
       // Move up over the block already drawn, then redraw every line of it (clearing each first).
-      const up = previousCount > 0 ? `\u001b[${previousCount}A` : "";
       const block = [...lines.values()].map((line) => `\u001b[2K${line}`).join("\n");
-      io.stdout(isNew && previousCount === 0 ? block : `${up}\r${block}`);
+      io.stdout(drawn === 0 ? block : `\u001b[${drawn}A\r${block}`);
+    },
+    log: (line) => heldBack.push(line),
+    end() {
+      for (const line of heldBack.splice(0)) io.stderr(line);
     },
   };
 }
@@ -194,11 +208,12 @@ export const runCommand: CliCommand = {
     ).action((options: RunOptions) =>
       guarded(io, exit, async () => {
         const env = await commandEnv(io, options);
+        const progress = createProgress(io);
         const runtime = await createRuntime({
           env,
           rootDir: commandRootDir(),
           write: (level, line) => {
-            if (options.logs || level !== "info") io.stderr(line);
+            if (options.logs || level !== "info") progress.log(line);
           },
           ...(options.definitions ? { definitionPaths: options.definitions } : {}),
         });
@@ -209,11 +224,11 @@ export const runCommand: CliCommand = {
           if (connector === undefined) return exitCodes.failed;
           connectors = [connector];
         }
-        const progress = createProgress(io);
         const summary = await runAll(runtime.deps, connectors, {
           ...runtime.runOptions,
           onWindow: (report) => progress.window(report),
         });
+        progress.end();
         io.stdout("");
         for (const line of summaryTable(summary.reports)) io.stdout(line);
         const failed = summary.reports.some((report) => failedOutcomes.has(report.outcome));
