@@ -18,14 +18,20 @@ export async function sendAuthenticated(
   request: OutgoingRequest,
   options: SendOptions = {},
 ): Promise<HttpResponse> {
+  // The credentials just applied (a fresh token, say) are redacted from the error excerpt too.
+  const send = async () => {
+    const applied = await authenticator.apply(request, options.signal);
+    const secrets = [...(options.secrets ?? []), ...(authenticator.credentialValues?.() ?? [])];
+    return http.send(applied, { ...options, secrets });
+  };
   try {
-    return await http.send(await authenticator.apply(request, options.signal), options);
+    return await send();
   } catch (error) {
     if (!isUnauthorized(error) || authenticator.onUnauthorized === undefined) throw error;
     if (!(await authenticator.onUnauthorized(options.signal))) throw error;
   }
   try {
-    return await http.send(await authenticator.apply(request, options.signal), options);
+    return await send();
   } catch (error) {
     if (!isUnauthorized(error)) throw error;
     throw new AuthError(

@@ -26,6 +26,7 @@ export async function sendTokenRequest(
   try {
     response = await deps.http.send(request, {
       retryCount: TOKEN_RETRY_COUNT,
+      secrets: context.secrets,
       ...(context.timeoutMs === undefined ? {} : { timeoutMs: context.timeoutMs }),
     });
   } catch (error) {

@@ -61,7 +61,7 @@ export function sharedDispatcher(): Dispatcher {
 export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
   const clock = options.clock ?? systemClock;
   const maxWaitMs = options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS;
-  const secrets = options.secrets ?? [];
+  const clientSecrets = options.secrets ?? [];
   const random = options.random ?? Math.random;
   const backoffBaseMs = options.backoffBaseMs ?? 1000;
   const maxBackoffMs = options.maxBackoffMs ?? 60_000;
@@ -70,6 +70,7 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
   async function send(req: OutgoingRequest, sendOptions: SendOptions = {}): Promise<HttpResponse> {
     const retryCount = sendOptions.retryCount ?? DEFAULT_RETRY_COUNT;
     const timeoutMs = sendOptions.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const secrets = [...clientSecrets, ...(sendOptions.secrets ?? [])];
     const url = safeUrl(req.url, secrets);
     const serialized = serializeBody(req.body);
     const headers: Record<string, string> = { "user-agent": USER_AGENT, ...req.headers };

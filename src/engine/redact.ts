@@ -61,8 +61,8 @@ export function safeUrl(url: URL, secrets: readonly string[] = []): string {
 /** A short excerpt of a response body for error messages: first bytes, control characters flattened, redacted. */
 export function excerpt(body: Buffer | string, secrets: readonly string[] = [], max = 200): string {
   const text = typeof body === "string" ? body : body.subarray(0, max * 4).toString("utf8");
-  // Newlines and other control characters would break a one-line log entry.
-  const flat = text.replace(/\p{Cc}+/gu, " ").trim();
-  const cut = flat.length > max ? `${flat.slice(0, max)}…` : flat;
-  return redact(cut, secrets);
+  // Control characters would break a one-line log entry; secrets are masked before the cut, since a secret
+  // cut in half would no longer match.
+  const flat = redact(text.replace(/\p{Cc}+/gu, " ").trim(), secrets);
+  return flat.length > max ? `${flat.slice(0, max)}…` : flat;
 }

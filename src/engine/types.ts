@@ -47,6 +47,8 @@ export interface SendOptions {
   /** Additional attempts after the first on 408/429/5xx and network errors. */
   retryCount?: number;
   signal?: AbortSignal;
+  /** Redacted from this request's errors on top of the client's own (credentials of this request). */
+  secrets?: readonly string[];
 }
 
 /** The engine's HTTP client (undici underneath): timeouts, retries with backoff, Retry-After, rate budget. */
