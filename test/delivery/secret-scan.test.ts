@@ -48,10 +48,15 @@ const STREAM = "Custom-SecretScan_CL";
 const NOW = "2026-01-01T00:05:30Z";
 const WINDOW = { start: new Date("2026-01-01T00:00:00Z"), end: new Date("2026-01-01T00:05:00Z") };
 
-/** Upstream answers that carry the request back: error statuses, a 200 that is not JSON, and a good page. */
-const DATA_MODES = ["500", "401", "403", "400", "malformed", "ok"] as const;
+/**
+ * Upstream answers that carry the request back: error statuses, a 200 that is not JSON, a credential placed
+ * across the point where error excerpts are cut, and a good page.
+ */
+const DATA_MODES = ["500", "401", "403", "400", "malformed", "cut", "ok"] as const;
 /** Token/login endpoint answers for the auth types that have one. */
-const LOGIN_MODES = ["401", "400", "500", "malformed"] as const;
+const LOGIN_MODES = ["401", "400", "500", "malformed", "cut"] as const;
+/** Where error excerpts of response bodies end (src/engine/redact.ts `excerpt`). */
+const EXCERPT_CHARS = 200;
 
 /**
  * Everything the request carried, credentials first, as a hostile or careless API would put it in an error
@@ -70,6 +75,18 @@ function echo(request: RecordedRequest): string {
   });
 }
 
+/** The credential a request carried, in plain text (a Basic credential decoded to its password). */
+function plainCredential(request: RecordedRequest): string {
+  const form = new URLSearchParams(request.body);
+  const fromBody = form.get("client_secret") ?? form.get("password");
+  if (fromBody) return fromBody;
+  const header =
+    request.headers["x-api-key"] ?? request.headers["x-session-id"] ?? request.headers.authorization ?? "";
+  const [scheme, value = ""] = header.split(" ");
+  if (scheme === "Basic") return Buffer.from(value, "base64").toString("utf8").split(":")[1] ?? "";
+  return header.split(" ").at(-1) ?? "";
+}
+
 async function startHostileUpstream(): Promise<FakeServer> {
   return startFakeServer((request) => {
     const mode = request.path.split("/").at(-1) ?? "";
@@ -79,6 +96,11 @@ async function startHostileUpstream(): Promise<FakeServer> {
     };
     if (mode === "ok") return { json: { events: [{ id: `evt-${request.path.split("/")[2]}` }] } };
     if (mode === "big") return { json: { events: [{ id: "evt-big", padding: "x".repeat(1_100_000) }] } };
+    if (mode === "cut") {
+      // 18 characters of the credential fall before the cut: masking must happen before truncation.
+      const body = `${"-".repeat(EXCERPT_CHARS - 18)}${plainCredential(request)} and more`;
+      return { status: 400, headers: { "content-type": "text/plain" }, body };
+    }
     if (mode === "malformed") {
       return { headers: { "content-type": "application/json", ...echoed }, body: `<html>${echo(request)}` };
     }
@@ -310,6 +332,8 @@ describe("secret scan", () => {
     }
     secrets = [
       ...Object.values(SECRET),
+      // A cut-off secret is still a leak: its first 16 characters are distinctive enough to count.
+      ...Object.values(SECRET).map((secret) => secret.slice(0, 16)),
       `${USER}:${SECRET.basic}`,
       // Obtained at run time, bound nowhere: as secret as the passwords that bought them.
       ...fakes.oauth2.accessTokens.issued,
