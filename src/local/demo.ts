@@ -62,6 +62,8 @@ export interface DemoResult {
 
 /** Demo seconds between two audit records: about fifteen per 5-minute window. */
 const recordEverySeconds = 20;
+/** Demo time ahead of now up to which the upstream's records already exist. */
+const createdAheadMs = 10 * 60_000;
 /** How often (real time) the demo checks for a newly completed window. */
 const tickMs = 250;
 
@@ -125,7 +127,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     let windowsCommitted = 0;
     let stoppedBy: DemoResult["stoppedBy"] | undefined;
     while (stoppedBy === undefined) {
-      upstream.addUntil(clock.now());
+      // Records are created a window ahead: the engine never asks past now − delay, so none is seen early, and
+      // a window that completes while this run is starting already has every record it will ever have.
+      upstream.addUntil(new Date(clock.now().getTime() + createdAheadMs));
       const before = windowsCommitted;
       await runAll(runtime.deps, runtime.connectors, {
         ...runtime.runOptions,
