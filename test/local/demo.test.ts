@@ -135,10 +135,11 @@ describe("ccp-poller demo --windows", () => {
   it("stops by itself after that many windows, every record of them ingested, and exits 0", async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), "ccp-demo-"));
     const stdout: string[] = [];
-    const code = await main(
-      ["demo", "--windows", "3", "--lookback", "10", "--speed", "300", "--data-dir", dataDir],
-      { stdout: (line) => stdout.push(line), stderr: () => {}, env: {} },
-    );
+    const code = await main(["demo", "--windows", "3", "--lookback", "10", "--data-dir", dataDir], {
+      stdout: (line) => stdout.push(line),
+      stderr: () => {},
+      env: {},
+    });
 
     const printed = stdout.join("\n");
     expect(code, printed).toBe(0);
