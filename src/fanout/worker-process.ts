@@ -1,0 +1,69 @@
+/**
+ * A local stand-in for the Functions queue trigger, as a process of its own: receive one message, run the same
+ * handler the `work` function runs, delete the message; after host.json's maxDequeueCount failed attempts move
+ * it to the poison queue, as the host does. Used by the fan-out tests (several at once, one SIGKILLed) and the
+ * benchmark; in Azure the host does this loop.
+ *
+ *   tsx src/fanout/worker-process.ts [--clock-start <ISO>] [--visibility-timeout <seconds>]
+ *
+ * Settings come from the environment like the function app's. `--clock-start` runs the worker's clock from that
+ * instant at real speed, so a test's planner (on a fake clock) and its workers agree on time;
+ * `--visibility-timeout` overrides host.json's wait before a failed or abandoned message is delivered again.
+ */
+import { setTimeout as delay } from "node:timers/promises";
+import { parseArgs } from "node:util";
+import { appRoot } from "../functions/support/worker-runtime.ts";
+import { createAcceleratedClock } from "../local/demo-clock.ts";
+import { createRuntime } from "../runner/runtime.ts";
+import { createFanoutRuntime } from "./runtime.ts";
+import { handleWorkMessage } from "./worker.ts";
+
+const { values } = parseArgs({
+  options: { "clock-start": { type: "string" }, "visibility-timeout": { type: "string" } },
+});
+const clockStart = values["clock-start"];
+const runtime = await createRuntime({
+  env: process.env,
+  rootDir: appRoot,
+  ...(clockStart !== undefined ? { clock: createAcceleratedClock(1, new Date(clockStart)) } : {}),
+});
+const fanout = await createFanoutRuntime(runtime, process.env, appRoot);
+const { work, poison } = fanout.queues;
+const { maxDequeueCount } = fanout.settings;
+const visibilityTimeout = Number(values["visibility-timeout"] ?? fanout.settings.visibilityTimeoutSeconds);
+if (!Number.isInteger(visibilityTimeout) || visibilityTimeout < 1) {
+  throw new Error(`--visibility-timeout: expected a whole number of seconds ≥ 1, got "${values["visibility-timeout"]}".`);
+}
+
+let stopping = false;
+process.once("SIGTERM", () => {
+  stopping = true;
+});
+runtime.logger.info("fan-out worker started", { owner: runtime.deps.owner, queue: work.name });
+
+while (!stopping) {
+  const [received] = (
+    await work.receiveMessages({
+      numberOfMessages: 1,
+      visibilityTimeout,
+    })
+  ).receivedMessageItems;
+  if (received === undefined) {
+    await delay(50);
+    continue;
+  }
+  try {
+    await handleWorkMessage(fanout, received.messageText, { dequeueCount: received.dequeueCount });
+    await work.deleteMessage(received.messageId, received.popReceipt);
+  } catch (error) {
+    runtime.logger.warn("work message failed", {
+      dequeueCount: received.dequeueCount,
+      lastError: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+    });
+    if (received.dequeueCount >= maxDequeueCount) {
+      await poison.sendMessage(received.messageText);
+      await work.deleteMessage(received.messageId, received.popReceipt);
+    }
+  }
+}
+process.exit(0);
