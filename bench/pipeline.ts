@@ -23,7 +23,7 @@ import type { WorkerSpec } from "./types.ts";
 import { BENCH_API_KEY, DATASET_START, MINUTE } from "./workloads.ts";
 
 export interface Pipeline {
-  run(): Promise<{ events: number; bytes: number }>;
+  run(): Promise<{ events: number; bytes: number; stateMs: number }>;
   close(): Promise<void>;
 }
 
@@ -32,7 +32,7 @@ export async function preparePipeline(spec: WorkerSpec): Promise<Pipeline> {
   const { workload } = spec;
   const name = `bench-${workload.paging}`;
   const prefix = `CCP_${name.toUpperCase().replace(/-/g, "_")}_`;
-  const file = path.resolve(import.meta.dirname, "connectors", `${name}.json`);
+  const file = path.join(spec.connectorsDir, `${name}.json`);
   const loaded = await loadConnectors([file], {
     env: {
       [`${prefix}UPSTREAM`]: spec.upstreamOrigin,
@@ -78,9 +78,28 @@ export async function preparePipeline(spec: WorkerSpec): Promise<Pipeline> {
       }
     },
   };
+  let stateMs = 0;
+  /** Adds the time every call takes to `stateMs`: what Table Storage round trips cost per window. */
+  const timed = <T extends object>(target: T): T =>
+    new Proxy(target, {
+      get(object, property) {
+        const member: unknown = Reflect.get(object, property);
+        if (typeof member !== "function") return member;
+        return async (...args: unknown[]) => {
+          const started = performance.now();
+          try {
+            const result: unknown = await member.apply(object, args);
+            // acquireLease's lease does the per-window writes.
+            return property === "acquireLease" && result ? timed(result) : result;
+          } finally {
+            stateMs += performance.now() - started;
+          }
+        };
+      },
+    });
   const deps = {
     engine: counting,
-    store: createWatermarkStore({ tableClient, clock }),
+    store: timed(createWatermarkStore({ tableClient, clock })),
     sink,
     clock,
     logger,
@@ -98,7 +117,7 @@ export async function preparePipeline(spec: WorkerSpec): Promise<Pipeline> {
       if (failed.length > 0) {
         throw new Error(`connector runs did not catch up: ${JSON.stringify(failed.slice(0, 3))}`);
       }
-      return { events: summary.reports.reduce((sum, report) => sum + report.accepted, 0), bytes };
+      return { events: summary.reports.reduce((sum, report) => sum + report.accepted, 0), bytes, stateMs };
     },
     async close() {
       await tableClient.deleteTable();

@@ -17,8 +17,8 @@ interface CpuProfile {
 export interface HotFunction {
   function: string;
   /**
-   * `file:line` (1-based), relative to the repository for its own files; just the file for TypeScript run
-   * through tsx (V8 sees the transpiled line, not the source's); empty for V8's pseudo-frames.
+   * `file:line` (1-based) for dependencies; for the repository's own code the TypeScript source file (the
+   * workers run compiled JavaScript, whose lines are not the source's); empty for V8's pseudo-frames.
    */
   location: string;
   selfMs: number;
@@ -33,7 +33,7 @@ export interface HotFunction {
 export async function topFunctions(
   profilePath: string,
   interval: { fromUs: number; toUs: number },
-  repoRoot: string,
+  paths: { repoRoot: string; buildDir: string },
   count = 5,
 ): Promise<HotFunction[]> {
   const profile = JSON.parse(await readFile(profilePath, "utf8")) as CpuProfile;
@@ -54,7 +54,7 @@ export async function topFunctions(
       continue;
     }
     sampledUs += delta;
-    const location = locate(frame, repoRoot);
+    const location = locate(frame, paths);
     const key = `${frame.functionName}\u0000${location}`;
     const entry = selfUs.get(key) ?? { function: frame.functionName || "(anonymous)", location, us: 0 };
     entry.us += delta;
@@ -71,11 +71,13 @@ export async function topFunctions(
     }));
 }
 
-function locate(frame: ProfileNode["callFrame"], repoRoot: string): string {
+function locate(frame: ProfileNode["callFrame"], paths: { repoRoot: string; buildDir: string }): string {
   if (frame.url === "") return "";
   const file = frame.url.startsWith("file://") ? new URL(frame.url).pathname : frame.url;
-  const shown = file.startsWith(repoRoot) ? path.relative(repoRoot, file) : file;
-  return file.endsWith(".ts") ? shown : `${shown}:${frame.lineNumber + 1}`;
+  if (file.startsWith(`${paths.buildDir}/`))
+    return path.relative(paths.buildDir, file).replace(/\.js$/, ".ts");
+  const shown = file.startsWith(`${paths.repoRoot}/`) ? path.relative(paths.repoRoot, file) : file;
+  return `${shown}:${frame.lineNumber + 1}`;
 }
 
 function round(value: number): number {

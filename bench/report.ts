@@ -10,6 +10,9 @@ export interface SideSummary {
   eventsPerSec: number;
   mbPerSec: number;
   wallMs: number;
+  /** Median time spent on watermark-table calls (0 for the baseline). */
+  stateMs: number;
+  cpuMs: number;
   cpuMsPer1000Events: number;
   peakRssMb: number;
   peakHeapMb: number;
@@ -35,8 +38,17 @@ export interface WorkloadResult {
   ccpPoller: SideSummary;
   /** ccp-poller events/s ÷ baseline events/s (medians). */
   ratio: number;
-  /** (ccp-poller wall − baseline wall) ÷ connector-windows, in ms: what windows, state and the SDK add. */
-  overheadMsPerConnectorWindow: number;
+  /** Per connector-window, in ms, from the medians: what windows, state and the SDK add to the hand loop. */
+  perConnectorWindow: {
+    /** ccp-poller wall − baseline wall. */
+    wallOverheadMs: number;
+    /** Of which waiting on watermark-table calls (HTTP to Table Storage / Azurite). */
+    stateMs: number;
+    /** Wall overhead beyond that HTTP time: what the (d) target is about. */
+    overheadBeyondHttpMs: number;
+    /** ccp-poller CPU − baseline CPU. */
+    cpuOverheadMs: number;
+  };
   targets: TargetCheck[];
   /** Top functions by self time in one extra, profiled ccp-poller run; empty when profiling was off. */
   profile: HotFunction[];
@@ -57,6 +69,8 @@ export function summarizeSide(runs: readonly WorkerResult[]): SideSummary {
     eventsPerSec: of((run) => run.events / (run.wallMs / 1000)),
     mbPerSec: of((run) => run.bytes / MB / (run.wallMs / 1000)),
     wallMs: of((run) => run.wallMs),
+    stateMs: of((run) => run.stateMs),
+    cpuMs: of((run) => run.cpuMs),
     cpuMsPer1000Events: of((run) => (run.cpuMs / run.events) * 1000),
     peakRssMb: of((run) => run.peakRssBytes / MB),
     peakHeapMb: of((run) => run.peakHeapBytes / MB),
@@ -72,7 +86,14 @@ export function summarizeWorkload(
   const baseline = summarizeSide(runs.baseline);
   const ccpPoller = summarizeSide(runs["ccp-poller"]);
   const ratio = round(ccpPoller.eventsPerSec / baseline.eventsPerSec, 3);
-  const overhead = round((ccpPoller.wallMs - baseline.wallMs) / connectorWindows(workload), 3);
+  const windows = connectorWindows(workload);
+  const perConnectorWindow = {
+    wallOverheadMs: round((ccpPoller.wallMs - baseline.wallMs) / windows, 3),
+    stateMs: round(ccpPoller.stateMs / windows, 3),
+    overheadBeyondHttpMs: round((ccpPoller.wallMs - ccpPoller.stateMs - baseline.wallMs) / windows, 3),
+    cpuOverheadMs: round((ccpPoller.cpuMs - baseline.cpuMs) / windows, 3),
+  };
+  const overhead = perConnectorWindow.overheadBeyondHttpMs;
   const targets: TargetCheck[] = [];
   if (workload.key === "a" || workload.key === "b") {
     targets.push({ target: "ratio ≥ 0.8", value: ratio, met: ratio >= 0.8 });
@@ -82,7 +103,11 @@ export function summarizeWorkload(
     targets.push({ target: "peak RSS < 256 MB (largest of all runs)", value: rss, met: rss < 256 });
   }
   if (workload.key === "d") {
-    targets.push({ target: "overhead < 5 ms per connector-window", value: overhead, met: overhead < 5 });
+    targets.push({
+      target: "overhead beyond HTTP (upstream, sink, state) < 5 ms per connector-window",
+      value: overhead,
+      met: overhead < 5,
+    });
   }
   return {
     key: workload.key,
@@ -95,7 +120,7 @@ export function summarizeWorkload(
     baseline,
     ccpPoller,
     ratio,
-    overheadMsPerConnectorWindow: overhead,
+    perConnectorWindow,
     targets,
     profile,
   };
@@ -149,7 +174,11 @@ export function formatTable(results: readonly WorkloadResult[]): string {
       out.push(`(${result.key}) ${check.target}: ${check.value} — ${check.met ? "met" : "MISSED"}`);
     }
     if (result.key === "d") {
-      out.push(`(d) overhead per connector-window: ${result.overheadMsPerConnectorWindow} ms`);
+      const per = result.perConnectorWindow;
+      out.push(
+        `(d) per connector-window: wall +${per.wallOverheadMs} ms over the hand loop, of which ${per.stateMs} ms ` +
+          `waiting on the watermark table; CPU +${per.cpuOverheadMs} ms`,
+      );
     }
   }
   for (const result of results) {

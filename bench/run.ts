@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick | --smoke] [--reps <n>] [--out <file>] [--no-profile]`: throughput and memory of
+ * `npm run bench [-- --quick | --smoke] [--reps <n>] [--only <keys>] [--top <n>] [--out <file>] [--no-profile]`: throughput and memory of
  * the whole pipeline against a minimal hand loop (issue 9), side by side on loopback.
  *
  * The upstream (bench/upstream.ts), the Logs Ingestion stand-in and Azurite each run in a process of their
@@ -24,7 +24,8 @@ import { spawnUpstream } from "./upstream.ts";
 import { type Mode, totalEvents, type Workload, workloadsFor } from "./workloads.ts";
 
 const repoRoot = path.resolve(import.meta.dirname, "..");
-const workerPath = path.join(import.meta.dirname, "worker.ts");
+/** Workers run the compiled JavaScript, as the Functions host does: no TypeScript loader in their memory or profile. */
+const buildDir = path.join(repoRoot, "node_modules/.cache/ccp-bench");
 const DCR_ID = "dcr-00000000000000000000000000000b01";
 
 export interface BenchResultFile {
@@ -52,6 +53,10 @@ const { values: args } = parseArgs({
     reps: { type: "string" },
     out: { type: "string" },
     "no-profile": { type: "boolean", default: false },
+    /** Workload keys to run, e.g. `--only c` or `--only a,b` (for investigating one; the file then holds only those). */
+    only: { type: "string" },
+    /** Functions listed per profile (default 5). */
+    top: { type: "string", default: "5" },
   },
 });
 const mode: Mode = args.smoke ? "smoke" : args.quick ? "quick" : "full";
@@ -61,6 +66,7 @@ if (!Number.isInteger(repetitions) || repetitions < 1)
 const outFile = path.resolve(args.out ?? path.join(repoRoot, "bench/results/latest.json"));
 const profiling = !args["no-profile"];
 
+compileForWorkers();
 const workDir = await mkdtemp(path.join(tmpdir(), "ccp-bench-"));
 const standinDir = path.join(workDir, "standin");
 const azurite = await startAzurite();
@@ -68,7 +74,8 @@ const upstream = await spawnUpstream();
 const standin = await spawnIngestionStandin({ dataDir: standinDir });
 try {
   const results: WorkloadResult[] = [];
-  for (const workload of workloadsFor(mode)) {
+  const only = args.only?.split(",").map((key) => key.trim());
+  for (const workload of workloadsFor(mode).filter((candidate) => !only || only.includes(candidate.key))) {
     results.push(await benchWorkload(workload));
   }
   const file: BenchResultFile = {
@@ -123,7 +130,8 @@ async function benchWorkload(workload: Workload): Promise<WorkloadResult> {
     profile = await topFunctions(
       path.join(profileDir, profileFile),
       { fromUs: result.measuredFromUs, toUs: result.measuredToUs },
-      repoRoot,
+      { repoRoot, buildDir },
+      Number(args.top),
     );
   }
   return summarizeWorkload(workload, runs, profile);
@@ -147,9 +155,11 @@ async function measuredRun(
     dcrId: DCR_ID,
     stream,
     storageConnectionString: azurite.connectionString,
+    connectorsDir: path.join(repoRoot, "bench/connectors"),
   };
   const nodeArgs = profileDir === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", profileDir];
-  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", workerPath, JSON.stringify(spec)], {
+  const workerPath = path.join(buildDir, "bench/worker.js");
+  const child = spawn(process.execPath, [...nodeArgs, workerPath, JSON.stringify(spec)], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";
@@ -187,6 +197,15 @@ async function countStoredRows(stream: string): Promise<number> {
   }
   await rm(file, { force: true });
   return lines;
+}
+
+/** Emits the repository's TypeScript (no type check: that is `npm run typecheck`'s job) for the workers. */
+function compileForWorkers(): void {
+  const tsc = path.join(repoRoot, "node_modules/.bin/tsc");
+  execFileSync(tsc, ["-p", path.join(repoRoot, "tsconfig.json"), "--noCheck", "--outDir", buildDir], {
+    cwd: repoRoot,
+    stdio: ["ignore", "inherit", "inherit"],
+  });
 }
 
 function currentCommit(): string | undefined {

@@ -15,6 +15,8 @@ export interface WorkerSpec {
   stream: string;
   /** Azurite's connection string (ccp-poller only). */
   storageConnectionString: string;
+  /** Where the bench connector definitions are (the worker runs from the compiled copy). */
+  connectorsDir: string;
 }
 
 export interface WorkerResult {
@@ -22,8 +24,11 @@ export interface WorkerResult {
   /** Upstream response bytes received. */
   bytes: number;
   wallMs: number;
+  /** Time spent waiting on watermark-table calls (ccp-poller; 0 for the baseline, which keeps no state). */
+  stateMs: number;
+  /** User + system CPU time of the process (zlib's thread pool included). */
   cpuMs: number;
-  /** Peak resident set size of this process over its whole life (tsx and module loading included). */
+  /** Peak resident set size of this process over its whole life (module loading included). */
   peakRssBytes: number;
   /** Largest V8 heap in use seen while measuring (sampled every 10 ms). */
   peakHeapBytes: number;

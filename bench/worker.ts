@@ -7,14 +7,14 @@ import { getHeapStatistics } from "node:v8";
 import type { WorkerResult, WorkerSpec } from "./types.ts";
 
 interface PreparedSide {
-  run(): Promise<{ events: number; bytes: number }>;
+  run(): Promise<{ events: number; bytes: number; stateMs: number }>;
   close(): Promise<void>;
 }
 
 async function prepare(spec: WorkerSpec): Promise<PreparedSide> {
   if (spec.side === "ccp-poller") return (await import("./pipeline.ts")).preparePipeline(spec);
   const { runBaseline } = await import("./baseline.ts");
-  return { run: () => runBaseline(spec), close: async () => {} };
+  return { run: async () => ({ ...(await runBaseline(spec)), stateMs: 0 }), close: async () => {} };
 }
 
 async function measure(spec: WorkerSpec): Promise<WorkerResult> {
