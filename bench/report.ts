@@ -15,6 +15,8 @@ export interface SideSummary {
   cpuMs: number;
   cpuMsPer1000Events: number;
   peakRssMb: number;
+  /** RSS when the measured part began: what the process holds before any event moves. */
+  startRssMb: number;
   peakHeapMb: number;
   /** The largest peak RSS of any run: what a memory target is checked against. */
   maxPeakRssMb: number;
@@ -73,6 +75,7 @@ export function summarizeSide(runs: readonly WorkerResult[]): SideSummary {
     cpuMs: of((run) => run.cpuMs),
     cpuMsPer1000Events: of((run) => (run.cpuMs / run.events) * 1000),
     peakRssMb: of((run) => run.peakRssBytes / MB),
+    startRssMb: of((run) => run.startRssBytes / MB),
     peakHeapMb: of((run) => run.peakHeapBytes / MB),
     maxPeakRssMb: round(Math.max(...runs.map((run) => run.peakRssBytes / MB))),
   };
@@ -135,7 +138,7 @@ export function formatTable(results: readonly WorkloadResult[]): string {
     "MB/s",
     "ratio",
     "CPU ms/1k ev",
-    "peak RSS MB",
+    "RSS MB start→peak",
     "peak heap MB",
     "wall s",
   ];
@@ -152,7 +155,7 @@ export function formatTable(results: readonly WorkloadResult[]): string {
         summary.mbPerSec.toFixed(1),
         side === "baseline" ? "" : result.ratio.toFixed(2),
         summary.cpuMsPer1000Events.toFixed(1),
-        summary.peakRssMb.toFixed(0),
+        `${summary.startRssMb.toFixed(0)}→${summary.peakRssMb.toFixed(0)}`,
         summary.peakHeapMb.toFixed(0),
         (summary.wallMs / 1000).toFixed(2),
       ]);

@@ -12,20 +12,24 @@ import { execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
 import { createReadStream } from "node:fs";
 import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
-import { cpus, freemem, loadavg, tmpdir, totalmem } from "node:os";
+import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { startAzurite } from "../src/local/azurite.ts";
-import { STANDIN_TOKEN, spawnIngestionStandin } from "../src/local/ingestion-standin.ts";
+import { type AzuriteInstance, startAzurite } from "../src/local/azurite.ts";
+import { STANDIN_TOKEN, type StandinChild, spawnIngestionStandin } from "../src/local/ingestion-standin.ts";
 import { topFunctions } from "./profile.ts";
 import { formatTable, summarizeWorkload, type WorkloadResult } from "./report.ts";
 import type { Side, WorkerResult, WorkerSpec } from "./types.ts";
-import { spawnUpstream } from "./upstream.ts";
+import { spawnUpstream, type UpstreamChild } from "./upstream.ts";
 import { type Mode, totalEvents, type Workload, workloadsFor } from "./workloads.ts";
 
 const repoRoot = path.resolve(import.meta.dirname, "..");
-/** Workers run the compiled JavaScript, as the Functions host does: no TypeScript loader in their memory or profile. */
-const buildDir = path.join(repoRoot, "node_modules/.cache/ccp-bench");
+/**
+ * Workers run the compiled JavaScript, as the Functions host does: no TypeScript loader in their memory or
+ * profile. Inside node_modules so the compiled files resolve the dependencies; one folder per run so two runs
+ * (a manual one and the smoke test) never overwrite each other's files.
+ */
+const buildDir = path.join(repoRoot, `node_modules/.cache/ccp-bench-${process.pid}`);
 const DCR_ID = "dcr-00000000000000000000000000000b01";
 
 export interface BenchResultFile {
@@ -66,17 +70,18 @@ if (!Number.isInteger(repetitions) || repetitions < 1)
 const outFile = path.resolve(args.out ?? path.join(repoRoot, "bench/results/latest.json"));
 const profiling = !args["no-profile"];
 
-compileForWorkers();
 const workDir = await mkdtemp(path.join(tmpdir(), "ccp-bench-"));
 const standinDir = path.join(workDir, "standin");
-const azurite = await startAzurite();
-const upstream = await spawnUpstream();
-const standin = await spawnIngestionStandin({ dataDir: standinDir });
+const servers: Partial<Servers> = {};
 try {
+  compileForWorkers();
+  servers.azurite = await startAzurite();
+  servers.upstream = await spawnUpstream();
+  servers.standin = await spawnIngestionStandin({ dataDir: standinDir });
   const results: WorkloadResult[] = [];
   const only = args.only?.split(",").map((key) => key.trim());
   for (const workload of workloadsFor(mode).filter((candidate) => !only || only.includes(candidate.key))) {
-    results.push(await benchWorkload(workload));
+    results.push(await benchWorkload(servers as Servers, workload));
   }
   const file: BenchResultFile = {
     schemaVersion: 1,
@@ -93,9 +98,9 @@ try {
       loadAverage: loadavg().map((load) => Math.round(load * 100) / 100),
     },
     notes: [
-      "Medians of the runs; each run is a fresh process. Peak RSS covers the worker's whole life (tsx included).",
+      "Medians of the runs; each run is a fresh process running the compiled JavaScript. Peak RSS covers the worker's whole life.",
       "Upstream, Logs Ingestion stand-in (fsyncs every call) and Azurite run in their own processes on the same machine.",
-      `Machine: ${cpus().length} cores shared with other work while measuring; free memory at the end ${Math.round(freemem() / 1_000_000)} MB. Expect noise.`,
+      `Machine: ${cpus().length} cores shared with other work while measuring (load average ${loadavg()[0]?.toFixed(2)} at the end). Expect noise.`,
     ],
     workloads: results,
   };
@@ -103,17 +108,23 @@ try {
   await writeFile(outFile, `${JSON.stringify(file, null, 2)}\n`);
   process.stdout.write(`\n${formatTable(results)}\n\nWritten to ${path.relative(process.cwd(), outFile)}\n`);
 } finally {
-  await Promise.allSettled([standin.stop(), upstream.stop(), azurite.stop()]);
-  await rm(workDir, { recursive: true, force: true });
+  await Promise.allSettled([servers.standin?.stop(), servers.upstream?.stop(), servers.azurite?.stop()]);
+  await Promise.all([workDir, buildDir].map((dir) => rm(dir, { recursive: true, force: true })));
 }
 
-async function benchWorkload(workload: Workload): Promise<WorkloadResult> {
+interface Servers {
+  azurite: AzuriteInstance;
+  upstream: UpstreamChild;
+  standin: StandinChild;
+}
+
+async function benchWorkload(servers: Servers, workload: Workload): Promise<WorkloadResult> {
   const runs: Record<Side, WorkerResult[]> = { baseline: [], "ccp-poller": [] };
   for (let repetition = 0; repetition < repetitions; repetition++) {
     // Alternate which side goes first, so a slow spell on the machine does not always hit the same side.
     const sides: Side[] = repetition % 2 === 0 ? ["baseline", "ccp-poller"] : ["ccp-poller", "baseline"];
     for (const side of sides) {
-      const result = await measuredRun(workload, side, `${repetition}`);
+      const result = await measuredRun(servers, workload, side, `${repetition}`);
       runs[side].push(result);
       log(
         `(${workload.key}) ${side.padEnd(10)} run ${repetition + 1}/${repetitions}: ` +
@@ -124,7 +135,7 @@ async function benchWorkload(workload: Workload): Promise<WorkloadResult> {
   let profile: WorkloadResult["profile"] = [];
   if (profiling) {
     const profileDir = path.join(workDir, `profile-${workload.key}`);
-    const result = await measuredRun(workload, "ccp-poller", "profile", profileDir);
+    const result = await measuredRun(servers, workload, "ccp-poller", "profile", profileDir);
     const [profileFile] = (await readdir(profileDir)).filter((name) => name.endsWith(".cpuprofile"));
     if (profileFile === undefined) throw new Error(`no .cpuprofile written in ${profileDir}`);
     profile = await topFunctions(
@@ -139,6 +150,7 @@ async function benchWorkload(workload: Workload): Promise<WorkloadResult> {
 
 /** One worker run; checks that it moved every event of the workload, by its count and by the stand-in's. */
 async function measuredRun(
+  { azurite, upstream, standin }: Servers,
   workload: Workload,
   side: Side,
   label: string,

@@ -30,6 +30,8 @@ export interface WorkerResult {
   cpuMs: number;
   /** Peak resident set size of this process over its whole life (module loading included). */
   peakRssBytes: number;
+  /** Resident set size when the measured part started (modules loaded, clients built). */
+  startRssBytes: number;
   /** Largest V8 heap in use seen while measuring (sampled every 10 ms). */
   peakHeapBytes: number;
   /** process.hrtime in microseconds at the start and end of the measured part, to cut the CPU profile. */

@@ -23,6 +23,7 @@ async function measure(spec: WorkerSpec): Promise<WorkerResult> {
   const sampler = setInterval(() => {
     peakHeapBytes = Math.max(peakHeapBytes, getHeapStatistics().used_heap_size);
   }, 10);
+  const startRssBytes = process.memoryUsage.rss();
   const cpuBefore = process.cpuUsage();
   const from = process.hrtime.bigint();
   const moved = await side.run();
@@ -36,6 +37,7 @@ async function measure(spec: WorkerSpec): Promise<WorkerResult> {
     wallMs: Number(to - from) / 1e6,
     cpuMs: (cpu.user + cpu.system) / 1000,
     peakRssBytes: process.resourceUsage().maxRSS * 1024,
+    startRssBytes,
     peakHeapBytes,
     measuredFromUs: Number(from / 1000n),
     measuredToUs: Number(to / 1000n),
