@@ -135,7 +135,7 @@ interface Worker {
 function spawnWorker(env: Record<string, string>): Worker {
   const child = spawn(process.execPath, ["--import", "tsx", workerEntry, "--clock-start", NOW], {
     env,
-    stdio: ["ignore", "pipe", "inherit"],
+    stdio: ["ignore", "pipe", "ignore"],
   });
   let output = "";
   const ready = new Promise<void>((resolve, reject) => {
