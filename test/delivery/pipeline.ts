@@ -1,8 +1,8 @@
 /**
  * The pipeline the delivery proof runs: the production runtime (`createRuntime` from app settings: watermark
  * store on Azurite, the real Logs Ingestion client against the stand-in, the JSON logger) with the shipped Jira
- * definition, whose requests go to a loopback fake as DNS would send them. The crash child and the in-process
- * tests build it here, so the process that is killed runs exactly the code the tests reason about.
+ * definition, whose requests go to a loopback fake as DNS would send them. The runner processes of the crash and
+ * race tests build it here; the helpers below read what they left behind.
  */
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -10,7 +10,6 @@ import { Agent, type Dispatcher } from "undici";
 import { connectorHttpOptions, createEngine } from "../../src/engine/engine.ts";
 import { createHttpClient } from "../../src/engine/http.ts";
 import type { Clock } from "../../src/engine/types.ts";
-import type { LogLevel } from "../../src/runner/logger.ts";
 import { createRuntime, type Runtime } from "../../src/runner/runtime.ts";
 import { createStateTableClient, createWatermarkStore, type WatermarkStore } from "../../src/state/index.ts";
 import type { JiraRecord } from "../fakes/jira.ts";
@@ -32,10 +31,6 @@ export interface RunnerConfig {
   upstreamOrigin: string;
   /** The runner's clock starts here (a fake clock: engine backoff is recorded, never slept). */
   now: string;
-}
-
-export interface DeliveryRuntime extends Runtime {
-  close(): Promise<void>;
 }
 
 /** A copy of the shipped Jira definition with a small page size, so a few records make multi-page windows. */
@@ -74,22 +69,17 @@ export function runnerEnv(options: {
   };
 }
 
-export async function createDeliveryRuntime(
-  config: RunnerConfig,
-  options: { clock: Clock; write?: (level: LogLevel, line: string) => void },
-): Promise<DeliveryRuntime> {
+export async function createDeliveryRuntime(config: RunnerConfig, clock: Clock): Promise<Runtime> {
   const runtime = await createRuntime({
     env: config.env,
     rootDir: repoRoot,
-    clock: options.clock,
+    clock,
     definitionPaths: [config.definitionPath],
-    ...(options.write ? { write: options.write } : {}),
   });
-  const agent = new Agent();
-  const towardsUpstream: Dispatcher = agent.compose(
+  const towardsUpstream: Dispatcher = new Agent().compose(
     (dispatch) => (request, handler) => dispatch({ ...request, origin: config.upstreamOrigin }, handler),
   );
-  const { clock, logger } = runtime.deps;
+  const { logger } = runtime.deps;
   const engine = createEngine({
     clock,
     logger,
@@ -97,7 +87,7 @@ export async function createDeliveryRuntime(
     createHttpClient: (connector) =>
       createHttpClient({ ...connectorHttpOptions(connector), clock, logger, dispatcher: towardsUpstream }),
   });
-  return { ...runtime, deps: { ...runtime.deps, engine }, close: () => agent.close() };
+  return { ...runtime, deps: { ...runtime.deps, engine } };
 }
 
 /** A store on the runner's table, for the test to read what the runner wrote. */

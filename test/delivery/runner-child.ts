@@ -13,7 +13,7 @@ import { createDeliveryRuntime, type RunnerConfig } from "./pipeline.ts";
 const [configJson, ...flags] = process.argv.slice(2);
 if (configJson === undefined) throw new Error("usage: runner-child.ts '<RunnerConfig JSON>' [--wait-for-go]");
 const config = JSON.parse(configJson) as RunnerConfig;
-const runtime = await createDeliveryRuntime(config, { clock: createFakeClock(config.now) });
+const runtime = await createDeliveryRuntime(config, createFakeClock(config.now));
 if (flags.includes("--wait-for-go")) {
   process.send?.("ready");
   await once(process, "message");
