@@ -259,5 +259,5 @@ describe("a runner process SIGKILLed mid-delivery", () => {
     expect(outcome.kills).toBeGreaterThan(0);
     // At-least-once, bounded: each kill re-sends at most the window it interrupted.
     expect(outcome.duplicates).toBeLessThanOrEqual(4 * outcome.kills);
-  });
+  }, 90_000);
 });
