@@ -106,6 +106,7 @@ try {
   };
   await mkdir(path.dirname(outFile), { recursive: true });
   await writeFile(outFile, `${JSON.stringify(file, null, 2)}\n`);
+  formatLikeTheRepository(outFile);
   process.stdout.write(`\n${formatTable(results)}\n\nWritten to ${path.relative(process.cwd(), outFile)}\n`);
 } finally {
   await Promise.allSettled([servers.standin?.stop(), servers.upstream?.stop(), servers.azurite?.stop()]);
@@ -217,6 +218,15 @@ function compileForWorkers(): void {
   execFileSync(tsc, ["-p", path.join(repoRoot, "tsconfig.json"), "--noCheck", "--outDir", buildDir], {
     cwd: repoRoot,
     stdio: ["ignore", "inherit", "inherit"],
+  });
+}
+
+/** The committed result file must pass `npm run lint`: let the repository's formatter lay it out. */
+function formatLikeTheRepository(file: string): void {
+  if (path.relative(repoRoot, file).startsWith("..")) return;
+  execFileSync(path.join(repoRoot, "node_modules/.bin/biome"), ["format", "--write", file], {
+    cwd: repoRoot,
+    stdio: "ignore",
   });
 }
 
