@@ -20,7 +20,7 @@ import { BENCH_API_KEY, DATASET_START, MINUTE, PAGE_SIZE } from "./workloads.ts"
 const PADDING = "x".repeat(220);
 
 /** The index range `[first, end)` of the events whose timestamps fall in `[from, to)`. */
-export function eventRange(total: number, spanMin: number, from: number, to: number): [number, number] {
+function eventRange(total: number, spanMin: number, from: number, to: number): [number, number] {
   const span = spanMin * MINUTE;
   // Event i is at DATASET_START + floor(i * span / total): it is in the range when i ≥ (at − start) · total / span.
   const indexAt = (at: number) =>
