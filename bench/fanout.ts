@@ -133,10 +133,14 @@ interface Worker {
 }
 
 function spawnWorker(env: Record<string, string>): Worker {
-  const child = spawn(process.execPath, ["--import", "tsx", workerEntry, "--clock-start", NOW], {
-    env,
-    stdio: ["ignore", "pipe", "ignore"],
-  });
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", workerEntry, `--clock-offset-ms=${Date.parse(NOW) - Date.now()}`],
+    {
+      env,
+      stdio: ["ignore", "pipe", "ignore"],
+    },
+  );
   let output = "";
   const ready = new Promise<void>((resolve, reject) => {
     child.stdout.on("data", (chunk: Buffer) => {

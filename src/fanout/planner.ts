@@ -193,7 +193,7 @@ export function leaseTtl(fanout: Pick<FanoutRuntime, "runtime">): number {
   return fanout.runtime.runOptions.leaseTtlMs ?? 5 * 60_000;
 }
 
-function messageOf(
+export function messageOf(
   range: Pick<RangeRow, "connectorId" | "rangeKey" | "mode" | "start" | "end">,
 ): WorkMessage {
   return {

@@ -4,35 +4,40 @@
  * it to the poison queue, as the host does. Used by the fan-out tests (several at once, one SIGKILLed) and the
  * benchmark; in Azure the host does this loop.
  *
- *   tsx src/fanout/worker-process.ts [--clock-start <ISO>] [--visibility-timeout <seconds>]
+ *   tsx src/fanout/worker-process.ts [--clock-offset-ms=<ms>] [--visibility-timeout=<seconds>]
  *
- * Settings come from the environment like the function app's. `--clock-start` runs the worker's clock from that
- * instant at real speed, so a test's planner (on a fake clock) and its workers agree on time;
+ * Settings come from the environment like the function app's. `--clock-offset-ms` shifts the worker's clock by
+ * that much from the system clock, so a test's planner (on a fake clock) and all its workers agree on time;
  * `--visibility-timeout` overrides host.json's wait before a failed or abandoned message is delivered again.
  */
 import { setTimeout as delay } from "node:timers/promises";
 import { parseArgs } from "node:util";
+import { systemClock } from "../engine/clock.ts";
+import type { Clock } from "../engine/types.ts";
 import { appRoot } from "../functions/support/worker-runtime.ts";
-import { createAcceleratedClock } from "../local/demo-clock.ts";
 import { createRuntime } from "../runner/runtime.ts";
 import { createFanoutRuntime } from "./runtime.ts";
 import { handleWorkMessage } from "./worker.ts";
 
 const { values } = parseArgs({
-  options: { "clock-start": { type: "string" }, "visibility-timeout": { type: "string" } },
+  options: { "clock-offset-ms": { type: "string" }, "visibility-timeout": { type: "string" } },
 });
-const clockStart = values["clock-start"];
-const runtime = await createRuntime({
-  env: process.env,
-  rootDir: appRoot,
-  ...(clockStart !== undefined ? { clock: createAcceleratedClock(1, new Date(clockStart)) } : {}),
-});
+const offsetMs = Number(values["clock-offset-ms"] ?? 0);
+if (!Number.isFinite(offsetMs)) {
+  throw new Error(
+    `--clock-offset-ms: expected a number of milliseconds, got "${values["clock-offset-ms"]}".`,
+  );
+}
+const clock: Clock = { now: () => new Date(Date.now() + offsetMs), sleep: systemClock.sleep };
+const runtime = await createRuntime({ env: process.env, rootDir: appRoot, clock });
 const fanout = await createFanoutRuntime(runtime, process.env, appRoot);
 const { work, poison } = fanout.queues;
 const { maxDequeueCount } = fanout.settings;
 const visibilityTimeout = Number(values["visibility-timeout"] ?? fanout.settings.visibilityTimeoutSeconds);
 if (!Number.isInteger(visibilityTimeout) || visibilityTimeout < 1) {
-  throw new Error(`--visibility-timeout: expected a whole number of seconds ≥ 1, got "${values["visibility-timeout"]}".`);
+  throw new Error(
+    `--visibility-timeout: expected a whole number of seconds ≥ 1, got "${values["visibility-timeout"]}".`,
+  );
 }
 
 let stopping = false;

@@ -17,8 +17,8 @@ import {
 } from "../runner/poll-connector.ts";
 import { LeaseLostError } from "../state/index.ts";
 import { foldRanges } from "./fold.ts";
-import { leaseTtl } from "./planner.ts";
-import { parseWorkMessage, type WorkMessage } from "./queue.ts";
+import { leaseTtl, messageOf } from "./planner.ts";
+import { encodeWorkMessage, parseWorkMessage, type WorkMessage } from "./queue.ts";
 import type { RangeRow } from "./ranges.ts";
 import type { FanoutRuntime } from "./runtime.ts";
 
@@ -123,7 +123,10 @@ async function runParallel(
     base,
     connector.secrets,
   );
-  if (lease === undefined) return { outcome: "range-leased-elsewhere", windowsCommitted: 0 };
+  if (lease === undefined) {
+    await retryAfterLease(fanout, range);
+    return { outcome: "range-leased-elsewhere", windowsCommitted: 0 };
+  }
   let result: WindowsOutcome;
   try {
     const windows = rangeWindows(lease.range, connector.properties.request.queryWindowInMin);
@@ -149,6 +152,25 @@ async function runParallel(
   }
   await foldRanges({ ...deps, ranges: fanout.ranges }, connector, deps.owner, leaseTtl(fanout));
   return result;
+}
+
+/**
+ * Another worker holds the range (still polling it, or dead with its lease not yet run out: a redelivered
+ * message can arrive before that). Instead of failing (which would spend the message's attempts and end in the
+ * poison queue), this message completes and a new one becomes visible just after the lease ends: the holder
+ * will have finished (the range row is gone) or the range is taken over from its AcceptedThrough.
+ */
+async function retryAfterLease(fanout: FanoutRuntime, range: RangeRow): Promise<void> {
+  const current = await fanout.ranges.get(range.rangeKey);
+  if (current === undefined) return;
+  const now = fanout.runtime.deps.clock.now().getTime();
+  const waitSeconds = Math.max(1, Math.ceil(((current.leaseUntil?.getTime() ?? now) - now) / 1000) + 1);
+  const ttlSeconds = waitSeconds + fanout.settings.messageTtlSeconds;
+  await fanout.ranges.requeue(current, new Date(now + ttlSeconds * 1000));
+  await fanout.queues.work.sendMessage(encodeWorkMessage(messageOf(current)), {
+    visibilityTimeout: waitSeconds,
+    messageTimeToLive: ttlSeconds,
+  });
 }
 
 /** The range's windows not yet accepted, on the connector's window grid. */
