@@ -123,6 +123,32 @@ describe("fan-out in one process", () => {
     expect(await tick(app, "2026-01-01T01:05:30Z")).toBe(1);
   });
 
+  it("a message for a range another worker holds completes and comes back, invisible, for when that lease ends", async () => {
+    app = await startFanout();
+    await tick(app);
+    const decode = (m: Received) => JSON.parse(Buffer.from(m.messageText, "base64").toString("utf8"));
+    // The earliest range is held, so nothing can be folded past it.
+    const [first, ...others] = (await drainQueue(queuesOf(process.env).work)).sort((a, b) =>
+      decode(a).start.localeCompare(decode(b).start),
+    );
+    const key = first === undefined ? "" : decode(first).rangeKey;
+    const ranges = createRangeStore(createStateTableClient(process.env).tableClient, app.clock);
+    const { store } = await workerRuntime();
+    const base = await store.get("jira-audit");
+    if (base === undefined) throw new Error("no watermark row");
+    const holder = await ranges.acquire(key, "another-worker", 60_000, base, []);
+    expect(holder).toBeDefined();
+
+    expect(await deliver(app, first ? [first] : [])).toEqual([]);
+    const work = queuesOf(process.env).work;
+    expect((await work.getProperties()).approximateMessagesCount).toBe(1);
+    expect((await work.peekMessages()).peekedMessageItems).toEqual([]); // not visible before the lease ends
+    expect((await ranges.get(key))?.acceptedThrough).toEqual((await ranges.get(key))?.start);
+    // The other ranges went through; the held one keeps the watermark at its start.
+    expect(await deliver(app, others)).toEqual([]);
+    expect((await store.get("jira-audit"))?.committedThrough).toBeUndefined();
+  });
+
   it("retries a failing range through the queue and, on the last attempt, shows the poison on the watermark row", async () => {
     app = await startFanout();
     await tick(app);
