@@ -75,7 +75,10 @@ export interface RangeStore {
   listAll(): Promise<RangeRow[]>;
   list(connectorId: string): Promise<RangeRow[]>;
   get(rangeKey: string): Promise<RangeRow | undefined>;
-  /** Creates all rows of one connector in one transaction: a crash never leaves a later range without an earlier one. */
+  /**
+   * Creates one connector's rows in time order, up to 100 per transaction: a crash leaves a prefix, never a later
+   * range without an earlier one (the fold starts a never-committed connector at its earliest range).
+   */
   createAll(ranges: readonly NewRange[]): Promise<void>;
   /**
    * Marks the range queued again until `queuedUntil` (undefined: hands it back to the next planner tick);

@@ -17,6 +17,7 @@ import { type AppEnv, JIRA_API_TOKEN, startAppEnv } from "../functions/app-env.t
 import { useAzurite } from "../support/azurite.ts";
 import {
   overlappingWindows,
+  queuesOf,
   sourceIds,
   spawnWorker,
   startTimingProxy,
@@ -119,6 +120,32 @@ describe("fan-out with worker processes", () => {
     const busy = workers.filter((w) => w.output().includes('"work message done"'));
     expect(busy.length).toBeGreaterThan(1);
     expect(workers.map((w) => w.output()).join("\n")).not.toContain(JIRA_API_TOKEN);
+  }, 120_000);
+
+  it("a range failing on every attempt ends in the poison queue after maxDequeueCount, and the watermark row says so", async () => {
+    const env = await start(0);
+    env.jira.fail(
+      ...Array.from({ length: 200 }, () => ({
+        kind: "status" as const,
+        status: 403,
+        body: "test: no permission",
+      })),
+    );
+    expect(await plan(env)).toBe(8);
+    spawnWorker(["--visibility-timeout=1"]);
+    const poison = queuesOf(process.env).poison;
+    await waitFor(
+      "all eight messages in the poison queue",
+      async () => (await poison.getProperties()).approximateMessagesCount === 8,
+    );
+    const row = await (await workerRuntime()).store.get("jira-audit");
+    expect(row).toMatchObject({
+      status: "Failing",
+      lastErrorKind: "FanoutPoisonedError",
+      committedThrough: undefined,
+    });
+    expect(row?.lastError).toMatch(/failed 5 times and moves to the poison queue work-\w+-poison: .*403/);
+    expect((await queuesOf(process.env).work.getProperties()).approximateMessagesCount).toBe(0);
   }, 120_000);
 
   it("a worker SIGKILLed mid-range: its range is taken over from where it stopped, every record arrives, the watermark never skips the hole", async () => {
