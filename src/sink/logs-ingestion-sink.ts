@@ -22,11 +22,10 @@ import {
   SDK_CHUNK_BYTES,
   SERVICE_MAX_CALL_BYTES,
   type SizedRow,
-  sizeRow,
 } from "./batches.ts";
 import type { DeadLetterStore } from "./dead-letter.ts";
 import { excerpt, SinkConfigurationError, SinkDeliveryError } from "./errors.ts";
-import { EVENT_ID_COLUMN, toRow } from "./rows.ts";
+import { EVENT_ID_COLUMN, rowSizer } from "./rows.ts";
 
 export interface LogsIngestionSinkOptions {
   /** `DefaultAzureCredential` in Azure (see createAzureCredential); the stand-in's `tokenCredential` locally. */
@@ -177,8 +176,7 @@ export function createLogsIngestionSink(options: LogsIngestionSinkOptions): Sink
       });
     };
 
-    const addOns = connector.properties.addOnAttributes;
-    const sized = events.map((event) => sizeRow(toRow(connector.id, event, addOns)));
+    const sized = events.map(rowSizer(connector.id, connector.properties.addOnAttributes));
     const fitsOneCall = (row: SizedRow) => bodyBytes([row]) <= SERVICE_MAX_CALL_BYTES;
     for (const row of sized.filter((candidate) => !fitsOneCall(candidate))) {
       await deadLetterRow(
