@@ -165,11 +165,10 @@ async function retryAfterLease(fanout: FanoutRuntime, range: RangeRow): Promise<
   if (current === undefined) return;
   const now = fanout.runtime.deps.clock.now().getTime();
   const waitSeconds = Math.max(1, Math.ceil(((current.leaseUntil?.getTime() ?? now) - now) / 1000) + 1);
-  const ttlSeconds = waitSeconds + fanout.settings.messageTtlSeconds;
-  await fanout.ranges.requeue(current, new Date(now + ttlSeconds * 1000));
+  // The row is left alone: a write would change its etag and cost a live holder its lease.
   await fanout.queues.work.sendMessage(encodeWorkMessage(messageOf(current)), {
     visibilityTimeout: waitSeconds,
-    messageTimeToLive: ttlSeconds,
+    messageTimeToLive: waitSeconds + fanout.settings.messageTtlSeconds,
   });
 }
 
