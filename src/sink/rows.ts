@@ -2,7 +2,7 @@
  * How a source event becomes a Logs Ingestion row: the event's own fields, the connector's
  * `addOnAttributes`, and a deterministic dedup key so a retried window's duplicates are removable in KQL.
  */
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { type SizedRow, sizeRow } from "./batches.ts";
 
 /** The dedup column. Declare it (type string) in the DCR stream. Column names must start with a letter. */
@@ -66,10 +66,8 @@ function sortedChildren(value: unknown, form: CanonicalForm): unknown {
 }
 
 function hashedId(connectorId: string, canonical: string): string {
-  return createHash("sha256")
-    .update(connectorId + canonical)
-    .digest("hex")
-    .slice(0, 32);
+  // The one-shot hash: no Hash object per event (about a third cheaper than createHash).
+  return hash("sha256", connectorId + canonical, "hex").slice(0, 32);
 }
 
 /** `sha256(connectorId + canonicalJson(event))`, first 32 hex characters. */
