@@ -5,7 +5,7 @@
  */
 import type { Connector } from "../definition/schema.ts";
 import { redact } from "../engine/redact.ts";
-import type { Clock, Engine, Logger, Window } from "../engine/types.ts";
+import type { Clock, Engine, Logger, Page, Window } from "../engine/types.ts";
 import type { Sink } from "../sink/logs-ingestion-sink.ts";
 import {
   formatWindow,
@@ -222,12 +222,20 @@ async function pollWindow(
       row,
       recordHealth: (note) => lease.recordHealth(note),
     });
-  try {
-    const pages = deps.engine.pollWindow(connector, window, {
-      signal: abort.signal,
+  // Aborts only the page fetched ahead, when the page being sent fails; `abort` stays the window's own signal.
+  const fetchAhead = new AbortController();
+  const pages = deps.engine
+    .pollWindow(connector, window, {
+      signal: AbortSignal.any([abort.signal, fetchAhead.signal]),
       ...(cursor !== undefined ? { cursor } : {}),
-    });
-    for await (const page of pages) {
+    })
+    [Symbol.asyncIterator]();
+  let next = fetchNextPage(pages);
+  try {
+    for (let step = await next; !step.done; step = await next) {
+      const page = step.value;
+      // One page ahead at most: page N+1 downloads while page N is sent, so memory holds two pages.
+      next = fetchNextPage(pages);
       counts.pages += 1;
       counts.fetched += page.events.length;
       counts.extracted += page.events.length;
@@ -242,6 +250,7 @@ async function pollWindow(
       if (page.cursor !== undefined) nextCursor = page.cursor;
     }
   } catch (error) {
+    await discardFetchAhead(pages, next, fetchAhead);
     if (error instanceof LeaseLostError) throw error;
     const cause = abort.signal.aborted && abort.signal.reason instanceof Error ? abort.signal.reason : error;
     const report = finish("failed", redact(describe(cause), connector.secrets));
@@ -258,6 +267,24 @@ async function pollWindow(
   logWindow(deps.logger, connector, report);
   await observe(report, row);
   return { report, cursor: nextCursor };
+}
+
+/** Its rejection is handled at once: it may fail while the page before it is still being sent. */
+function fetchNextPage(pages: AsyncIterator<Page>): Promise<IteratorResult<Page>> {
+  const next = pages.next();
+  next.catch(() => undefined);
+  return next;
+}
+
+/** Stops the page fetched ahead of a failed one and lets the paging generator clean up before the failure is written. */
+async function discardFetchAhead(
+  pages: AsyncIterator<Page>,
+  next: Promise<IteratorResult<Page>>,
+  fetchAhead: AbortController,
+): Promise<void> {
+  fetchAhead.abort(new Error("an earlier page of the window failed"));
+  await next.catch(() => undefined);
+  await pages.return?.().catch(() => undefined);
 }
 
 /** The observer never fails the window: the window's outcome is already on the row when it runs. */
