@@ -39,7 +39,7 @@ export function lintProperties(p: ConnectorProperties): LintFinding[] {
     add(
       ["paging", "offsetParaName"],
       "offset-first-call",
-      `the first request of each window carries no ${paging.offsetParaName} parameter in CCP; the API must treat a missing offset as the start`,
+      `the native CCP sends no ${paging.offsetParaName} on a window's first request (ccp-poller sends ${paging.offsetParaName}=0); unless the API treats a missing offset as the start, the two paths will differ`,
     );
   }
   if (
