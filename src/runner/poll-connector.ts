@@ -5,7 +5,7 @@
  */
 import type { Connector } from "../definition/schema.ts";
 import { redact } from "../engine/redact.ts";
-import type { Clock, Engine, Logger, Page, Window } from "../engine/types.ts";
+import type { Clock, Engine, Logger, Window } from "../engine/types.ts";
 import type { Sink } from "../sink/logs-ingestion-sink.ts";
 import {
   formatWindow,
@@ -15,6 +15,7 @@ import {
   type WatermarkStore,
   type WindowCounts,
 } from "../state/index.ts";
+import { deliverWindow, describeError, windowReport } from "./deliver-window.ts";
 
 export interface RunnerDeps {
   engine: Engine;
@@ -187,11 +188,7 @@ async function pollWindow(
   cursor: string | undefined,
   options: Pick<ConnectorRunOptions, "hardDeadline">,
 ): Promise<{ report: WindowReport; cursor: string | undefined }> {
-  const started = deps.clock.now().getTime();
-  const counts: WindowCounts = { fetched: 0, extracted: 0, sent: 0, accepted: 0, pages: 0, durationMs: 0 };
-  let deadLettered = 0;
-  let deadLetterLocation = "";
-  let nextCursor = cursor;
+  const { windowAttempts: attempt } = await lease.beginWindow(window);
   const abort = new AbortController();
   const stopAt = options.hardDeadline?.getTime();
   const timer =
@@ -204,87 +201,27 @@ async function pollWindow(
             ),
           Math.max(0, stopAt - deps.clock.now().getTime()),
         );
-  const finish = (outcome: WindowReport["outcome"], error?: string): WindowReport => ({
-    connectorId: connector.id,
-    window,
-    outcome,
-    counts: { ...counts, durationMs: deps.clock.now().getTime() - started },
-    deadLettered,
-    ...(error !== undefined ? { error } : {}),
-  });
-
-  const { windowAttempts: attempt } = await lease.beginWindow(window);
-  const observe = (report: WindowReport, row: WatermarkRow) =>
-    observeWindow(deps, {
-      connector,
-      report,
-      attempt,
-      row,
-      recordHealth: (note) => lease.recordHealth(note),
-    });
-  // Aborts only the page fetched ahead, when the page being sent fails; `abort` stays the window's own signal.
-  const fetchAhead = new AbortController();
-  const pages = deps.engine
-    .pollWindow(connector, window, {
-      signal: AbortSignal.any([abort.signal, fetchAhead.signal]),
-      ...(cursor !== undefined ? { cursor } : {}),
-    })
-    [Symbol.asyncIterator]();
-  let next = fetchNextPage(pages);
-  try {
-    for (let step = await next; !step.done; step = await next) {
-      const page = step.value;
-      // One page ahead at most: page N+1 downloads while page N is sent, so memory holds two pages.
-      next = fetchNextPage(pages);
-      counts.pages += 1;
-      counts.fetched += page.events.length;
-      counts.extracted += page.events.length;
-      if (page.events.length > 0) {
-        const sent = await deps.sink.send(connector, page.events, { signal: abort.signal });
-        counts.sent += sent.sent;
-        counts.accepted += sent.accepted;
-        deadLettered += sent.deadLettered;
-        const location = sent.deadLetters[0]?.location;
-        if (location !== undefined) deadLetterLocation = location;
-      }
-      if (page.cursor !== undefined) nextCursor = page.cursor;
-    }
-  } catch (error) {
-    await discardFetchAhead(pages, next, fetchAhead);
-    if (error instanceof LeaseLostError) throw error;
-    const cause = abort.signal.aborted && abort.signal.reason instanceof Error ? abort.signal.reason : error;
-    const report = finish("failed", redact(describe(cause), connector.secrets));
-    const row = await lease.failWindow(window, cause, report.counts);
-    logWindow(deps.logger, connector, report);
-    await observe(report, row);
-    return { report, cursor };
-  } finally {
-    if (timer) clearTimeout(timer);
+  const delivery = await deliverWindow(deps, connector, window, { cursor, signal: abort.signal }).finally(
+    () => timer && clearTimeout(timer),
+  );
+  const report = windowReport(connector, window, delivery);
+  let row: WatermarkRow;
+  if (delivery.error !== undefined) {
+    row = await lease.failWindow(window, delivery.error, report.counts);
+  } else {
+    if (delivery.deadLettered > 0)
+      await lease.recordDeadLetter(delivery.deadLettered, delivery.deadLetterLocation);
+    row = await lease.commitWindow(window, report.counts, delivery.cursor);
   }
-  const report = finish("committed");
-  if (deadLettered > 0) await lease.recordDeadLetter(deadLettered, deadLetterLocation);
-  const row = await lease.commitWindow(window, report.counts, nextCursor);
   logWindow(deps.logger, connector, report);
-  await observe(report, row);
-  return { report, cursor: nextCursor };
-}
-
-/** Its rejection is handled at once: it may fail while the page before it is still being sent. */
-function fetchNextPage(pages: AsyncIterator<Page>): Promise<IteratorResult<Page>> {
-  const next = pages.next();
-  next.catch(() => undefined);
-  return next;
-}
-
-/** Stops the page fetched ahead of a failed one and lets the paging generator clean up before the failure is written. */
-async function discardFetchAhead(
-  pages: AsyncIterator<Page>,
-  next: Promise<IteratorResult<Page>>,
-  fetchAhead: AbortController,
-): Promise<void> {
-  fetchAhead.abort(new Error("an earlier page of the window failed"));
-  await next.catch(() => undefined);
-  await pages.return?.().catch(() => undefined);
+  await observeWindow(deps, {
+    connector,
+    report,
+    attempt,
+    row,
+    recordHealth: (note) => lease.recordHealth(note),
+  });
+  return { report, cursor: delivery.cursor };
 }
 
 /** The observer never fails the window: the window's outcome is already on the row when it runs. */
@@ -296,13 +233,9 @@ async function observeWindow(deps: RunnerDeps, attempt: WindowAttempt): Promise<
     deps.logger.warn("window observer failed; the window's outcome stands", {
       connectorId: attempt.connector.id,
       window: formatWindow(attempt.report.window),
-      lastError: redact(describe(error), attempt.connector.secrets),
+      lastError: redact(describeError(error), attempt.connector.secrets),
     });
   }
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
 /** One structured line per window: the fields Application Insights and infra/queries/health.kql read. */

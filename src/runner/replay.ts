@@ -6,10 +6,9 @@
  * stops at the first failed window so `--from` can resume exactly there.
  */
 import type { Connector } from "../definition/schema.ts";
-import { redact } from "../engine/redact.ts";
 import type { Window } from "../engine/types.ts";
-import type { WindowCounts } from "../state/index.ts";
 import { formatWindow } from "../state/index.ts";
+import { deliverWindow, windowReport } from "./deliver-window.ts";
 import type { RunnerDeps, WindowReport } from "./poll-connector.ts";
 
 export interface ReplayOptions {
@@ -125,31 +124,9 @@ async function replayWindow(
   window: Window,
   signal: AbortSignal | undefined,
 ): Promise<WindowReport> {
-  const started = deps.clock.now().getTime();
-  const counts: WindowCounts = { fetched: 0, extracted: 0, sent: 0, accepted: 0, pages: 0, durationMs: 0 };
-  let deadLettered = 0;
-  const finish = (outcome: WindowReport["outcome"], error?: string): WindowReport => ({
-    connectorId: connector.id,
+  return windowReport(
+    connector,
     window,
-    outcome,
-    counts: { ...counts, durationMs: deps.clock.now().getTime() - started },
-    deadLettered,
-    ...(error !== undefined ? { error } : {}),
-  });
-  try {
-    for await (const page of deps.engine.pollWindow(connector, window, signal ? { signal } : {})) {
-      counts.pages += 1;
-      counts.fetched += page.events.length;
-      counts.extracted += page.events.length;
-      if (page.events.length === 0) continue;
-      const sent = await deps.sink.send(connector, page.events, signal ? { signal } : {});
-      counts.sent += sent.sent;
-      counts.accepted += sent.accepted;
-      deadLettered += sent.deadLettered;
-    }
-  } catch (error) {
-    const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    return finish("failed", redact(text, connector.secrets));
-  }
-  return finish("committed");
+    await deliverWindow(deps, connector, window, signal ? { signal } : {}),
+  );
 }

@@ -96,6 +96,21 @@ describe("runAll", () => {
     expect(rows.length).toBeLessThanOrEqual(12 + 4);
   });
 
+  it("abandons the page it fetched ahead when a send fails, instead of waiting for it", async () => {
+    const p = await start();
+    // Page 2 is fetched while page 1 is sent, and its body stalls for a minute: the window must not wait for it.
+    jira?.fail({ kind: "pass" }, { kind: "slowBody", delayMs: 60_000 });
+    p.standin.setFault({ kind: "serverError" });
+    const summary = await runAll(p.deps(), [p.connector], { budgetMs: 60_000, concurrency: 1, ...LOOKBACK });
+
+    expect(summary.reports[0]).toMatchObject({ outcome: "failed", windowsCommitted: 0 });
+    expect(summary.reports[0]?.error).toMatch(/500/);
+    expect(jira?.requests).toHaveLength(2);
+    const row = await p.store.get("jira-audit");
+    expect(row).toMatchObject({ committedThrough: undefined, consecutiveFailures: 1 });
+    expect(row?.lastWindow).toMatchObject({ pages: 1, fetched: 2, accepted: 0 });
+  });
+
   it("never commits a window whose upstream failed, and records a secret-free error", async () => {
     const p = await start();
     // The first window's three pages pass; the second window's first page fails on every attempt.

@@ -1,0 +1,109 @@
+/**
+ * The page loop of one window, shared by the live runner and replay: poll every page, send each to the sink, and
+ * report what was accepted. It writes no state; the caller decides what the outcome means for the watermark.
+ */
+import type { Connector } from "../definition/schema.ts";
+import { redact } from "../engine/redact.ts";
+import type { Page, Window } from "../engine/types.ts";
+import type { WindowCounts } from "../state/index.ts";
+import type { RunnerDeps, WindowReport } from "./poll-connector.ts";
+
+export interface WindowDelivery {
+  counts: WindowCounts;
+  deadLettered: number;
+  /** Where the sink put the records it could never deliver (empty when none). */
+  deadLetterLocation: string;
+  /** Persistent* paging: the cursor after the last page. */
+  cursor: string | undefined;
+  /** Why the window did not complete; undefined when every page was accepted. */
+  error?: unknown;
+}
+
+export async function deliverWindow(
+  deps: Pick<RunnerDeps, "engine" | "sink" | "clock">,
+  connector: Connector,
+  window: Window,
+  options: { cursor?: string | undefined; signal?: AbortSignal },
+): Promise<WindowDelivery> {
+  const started = deps.clock.now().getTime();
+  const counts: WindowCounts = { fetched: 0, extracted: 0, sent: 0, accepted: 0, pages: 0, durationMs: 0 };
+  const delivery: WindowDelivery = {
+    counts,
+    deadLettered: 0,
+    deadLetterLocation: "",
+    cursor: options.cursor,
+  };
+  const windowSignal = options.signal ?? new AbortController().signal;
+  // Aborts only the page fetched ahead, when the page being sent fails.
+  const fetchAhead = new AbortController();
+  const pages = deps.engine
+    .pollWindow(connector, window, {
+      signal: AbortSignal.any([windowSignal, fetchAhead.signal]),
+      ...(options.cursor !== undefined ? { cursor: options.cursor } : {}),
+    })
+    [Symbol.asyncIterator]();
+  let next = fetchNextPage(pages);
+  try {
+    for (let step = await next; !step.done; step = await next) {
+      const page = step.value;
+      // One page ahead at most: page N+1 downloads while page N is sent, so memory holds two pages.
+      next = fetchNextPage(pages);
+      counts.pages += 1;
+      counts.fetched += page.events.length;
+      counts.extracted += page.events.length;
+      if (page.events.length > 0) {
+        const sent = await deps.sink.send(connector, page.events, { signal: windowSignal });
+        counts.sent += sent.sent;
+        counts.accepted += sent.accepted;
+        delivery.deadLettered += sent.deadLettered;
+        const location = sent.deadLetters[0]?.location;
+        if (location !== undefined) delivery.deadLetterLocation = location;
+      }
+      if (page.cursor !== undefined) delivery.cursor = page.cursor;
+    }
+  } catch (error) {
+    await discardFetchAhead(pages, next, fetchAhead);
+    // A budget abort surfaces as whatever the request in flight threw; the abort's own reason says why.
+    delivery.error =
+      windowSignal.aborted && windowSignal.reason instanceof Error ? windowSignal.reason : error;
+    delivery.cursor = options.cursor;
+  }
+  counts.durationMs = deps.clock.now().getTime() - started;
+  return delivery;
+}
+
+/** The report of a delivered (or failed) window, its error text free of the connector's secrets. */
+export function windowReport(connector: Connector, window: Window, delivery: WindowDelivery): WindowReport {
+  return {
+    connectorId: connector.id,
+    window,
+    outcome: delivery.error === undefined ? "committed" : "failed",
+    counts: delivery.counts,
+    deadLettered: delivery.deadLettered,
+    ...(delivery.error !== undefined
+      ? { error: redact(describeError(delivery.error), connector.secrets) }
+      : {}),
+  };
+}
+
+export function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/** Its rejection is handled at once: it may fail while the page before it is still being sent. */
+function fetchNextPage(pages: AsyncIterator<Page>): Promise<IteratorResult<Page>> {
+  const next = pages.next();
+  next.catch(() => undefined);
+  return next;
+}
+
+/** Stops the page fetched ahead of a failed one and lets the paging generator clean up before the failure is written. */
+async function discardFetchAhead(
+  pages: AsyncIterator<Page>,
+  next: Promise<IteratorResult<Page>>,
+  fetchAhead: AbortController,
+): Promise<void> {
+  fetchAhead.abort(new Error("an earlier page of the window failed"));
+  await next.catch(() => undefined);
+  await pages.return?.().catch(() => undefined);
+}

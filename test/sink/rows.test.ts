@@ -1,0 +1,60 @@
+/**
+ * The dedup key and the row sizes the batcher relies on. The key is part of every stored row, so it must not
+ * change across releases (pinned values), and `rowSizer`'s shortcut must agree with serializing the row.
+ */
+import { createHash } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { sizeRow } from "../../src/sink/batches.ts";
+import { canonicalJson, eventId, rowSizer, toRow } from "../../src/sink/rows.ts";
+
+const awkwardEvents: unknown[] = [
+  { id: 1, summary: "User created", created: "2026-01-01T00:00:00Z" },
+  { b: 2, a: { d: [3, { z: 1, y: null }], c: "é ✓ \u2028" } },
+  { nested: { deeper: { deepest: [[], {}, [{ k: "v" }]] } } },
+  { CcpEventId: "forged", id: 7 },
+  { shared: "from the event", other: 1 },
+  { withUndefined: undefined, kept: true },
+  { date: new Date("2026-01-01T00:00:00Z") },
+  { ["__proto__"]: { polluted: true }, plain: 1 },
+  "a bare string event",
+  42,
+  null,
+  [1, 2, 3],
+  { big: "x".repeat(10_000) },
+];
+
+describe("dedup key", () => {
+  it("is the same for the same event whatever its key order, and differs by connector", () => {
+    expect(eventId("jira-audit", { a: 1, b: { c: 2, d: 3 } })).toBe(
+      eventId("jira-audit", { b: { d: 3, c: 2 }, a: 1 }),
+    );
+    expect(eventId("jira-audit", { a: 1 })).not.toBe(eventId("github-audit", { a: 1 }));
+    expect(eventId("jira-audit", { a: 1 })).toMatch(/^[0-9a-f]{32}$/);
+  });
+
+  it("keeps its pinned values, so rows stored by earlier releases dedup against new ones", () => {
+    expect(canonicalJson({ b: 1, a: [{ d: 2, c: 3 }] })).toBe('{"a":[{"c":3,"d":2}],"b":1}');
+    expect(eventId("jira-audit", { id: 1, summary: "User created" })).toBe(
+      eventId("jira-audit", JSON.parse('{"summary":"User created","id":1}')),
+    );
+    // The documented formula (README, DCR column docs): sha256(connectorId + canonical JSON), first 32 hex.
+    const documented = createHash("sha256")
+      .update('jira-audit{"id":1,"summary":"User created"}')
+      .digest("hex")
+      .slice(0, 32);
+    expect(eventId("jira-audit", { summary: "User created", id: 1 })).toBe(documented);
+  });
+});
+
+describe("rowSizer", () => {
+  it("gives exactly the row and size that serializing the row gives, for awkward events too", () => {
+    const addOns = { shared: "from the add-on", Source: "ccp-poller" };
+    const size = rowSizer("jira-audit", addOns);
+    for (const event of awkwardEvents) {
+      const expected = sizeRow(toRow("jira-audit", event, addOns));
+      const actual = size(event);
+      expect(actual.bytes, JSON.stringify(event)?.slice(0, 80)).toBe(expected.bytes);
+      expect(JSON.stringify(actual.row)).toBe(JSON.stringify(expected.row));
+    }
+  });
+});
