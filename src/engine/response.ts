@@ -13,9 +13,9 @@
  *   anything else is one event; `convertChildPropertiesToArray` turns an object match into its property
  *   values (LastPass returns events keyed by id).
  */
+
+import { createRequire } from "node:module";
 import { gunzipSync, inflateRawSync, inflateSync } from "node:zlib";
-import { parse as parseCsv } from "csv-parse/sync";
-import { XMLParser, XMLValidator } from "fast-xml-parser";
 import type { ResponseConfig } from "../definition/schema.ts";
 import { EngineError } from "./errors.ts";
 import { firstJsonPath, isRecord, queryJsonPath } from "./jsonpath.ts";
@@ -31,7 +31,29 @@ export interface DecodedResponse {
 /** The body could not be decoded or parsed, or the API reported failure in a 2xx body. */
 export class ResponseFormatError extends EngineError {}
 
-const xmlParser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "@_", parseTagValue: true });
+// CSV and XML parsers load on the first such response: most connectors are JSON, and a process polling only
+// JSON then carries neither (fast-xml-parser alone adds megabytes of resident memory).
+const require = createRequire(import.meta.url);
+let csvParser: typeof import("csv-parse/sync")["parse"] | undefined;
+let xml:
+  | { parser: import("fast-xml-parser").XMLParser; validator: typeof import("fast-xml-parser").XMLValidator }
+  | undefined;
+
+function parseCsv(text: string, options: import("csv-parse/sync").Options): unknown {
+  csvParser ??= (require("csv-parse/sync") as typeof import("csv-parse/sync")).parse;
+  return csvParser(text, options);
+}
+
+function xmlModule(): NonNullable<typeof xml> {
+  if (xml === undefined) {
+    const { XMLParser, XMLValidator } = require("fast-xml-parser") as typeof import("fast-xml-parser");
+    xml = {
+      parser: new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "@_", parseTagValue: true }),
+      validator: XMLValidator,
+    };
+  }
+  return xml;
+}
 
 export function decodeResponse(
   config: ResponseConfig,
@@ -142,9 +164,10 @@ function parseDocument(config: ResponseConfig, text: string, fail: (problem: str
     }
     case "xml": {
       if (text.trim() === "") return undefined;
-      const valid = XMLValidator.validate(text);
+      const { parser, validator } = xmlModule();
+      const valid = validator.validate(text);
       if (valid !== true) throw fail(`is not valid XML (${valid.err.msg} at line ${valid.err.line})`);
-      return xmlParser.parse(text);
+      return parser.parse(text);
     }
   }
 }
