@@ -3,6 +3,8 @@
  * The watermark moves only over windows whose every page the sink accepted; a failed window is retried from
  * its start; one failing connector never stops another.
  */
+import { readFile } from "node:fs/promises";
+import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { runAll } from "../../src/runner/run-all.ts";
 import { type JiraFake, jiraRecords, startJiraFake } from "../fakes/jira.ts";
@@ -68,6 +70,24 @@ describe("runAll", () => {
       "2026-01-01T00:55:00Z 2",
       "2026-01-01T00:55:00Z 4",
     ]);
+  });
+
+  it("logs each connector's row after its run with every field infra/queries/health.kql reads", async () => {
+    const p = await start();
+    await runAll(p.deps(), [p.connector], { budgetMs: 60_000, concurrency: 1, ...LOOKBACK });
+    const kql = await readFile(path.resolve(import.meta.dirname, "../../infra/queries/health.kql"), "utf8");
+    const fieldsRead = [...new Set([...kql.matchAll(/\bP\.(\w+)/g)].map((match) => match[1]))];
+    const statusLine = p.logLines
+      .map((line) => JSON.parse(line))
+      .find((e) => e.message === "connector status");
+
+    expect(fieldsRead.length).toBeGreaterThan(3);
+    expect(Object.keys(statusLine ?? {})).toEqual(expect.arrayContaining(fieldsRead));
+    expect(statusLine).toMatchObject({
+      connectorId: "jira-audit",
+      status: "Healthy",
+      consecutiveFailures: 0,
+    });
   });
 
   it("stops at a window the sink refused, keeps the watermark before it, and retries it from its start", async () => {
