@@ -56,6 +56,27 @@ export interface RangeRow {
 
 export type NewRange = Pick<RangeRow, "connectorId" | "mode" | "start" | "end" | "queuedUntil">;
 
+/** A range as first stored: nothing accepted, no lease, no error. */
+export function freshRange(range: NewRange): RangeRow {
+  return {
+    ...range,
+    rangeKey: rangeKeyOf(range.connectorId, range.start),
+    acceptedThrough: range.start,
+    leaseOwner: undefined,
+    leaseUntil: undefined,
+    windowInFlight: undefined,
+    windowAttempts: 0,
+    counts: { fetched: 0, sent: 0, accepted: 0 },
+    deadLettered: 0,
+    deadLetterLocation: "",
+    lastErrorAt: undefined,
+    lastErrorKind: "",
+    lastError: "",
+    poisonedAt: undefined,
+    etag: "",
+  };
+}
+
 export function rangeKeyOf(connectorId: string, start: Date): string {
   // Fixed width, so a connector's ranges list in time order.
   return `${connectorId}~${String(start.getTime()).padStart(15, "0")}`;
@@ -153,26 +174,9 @@ export function createRangeStore(tableClient: TableClient, clock: Pick<Clock, "n
     async createAll(ranges) {
       for (let from = 0; from < ranges.length; from += 100) {
         // Entity group transactions hold at most 100 operations.
-        const actions: TransactionAction[] = ranges.slice(from, from + 100).map((range) => [
-          "create",
-          rangeToEntity({
-            ...range,
-            rangeKey: rangeKeyOf(range.connectorId, range.start),
-            acceptedThrough: range.start,
-            leaseOwner: undefined,
-            leaseUntil: undefined,
-            windowInFlight: undefined,
-            windowAttempts: 0,
-            counts: { fetched: 0, sent: 0, accepted: 0 },
-            deadLettered: 0,
-            deadLetterLocation: "",
-            lastErrorAt: undefined,
-            lastErrorKind: "",
-            lastError: "",
-            poisonedAt: undefined,
-            etag: "",
-          }),
-        ]);
+        const actions: TransactionAction[] = ranges
+          .slice(from, from + 100)
+          .map((range) => ["create", rangeToEntity(freshRange(range))]);
         await call("create fan-out ranges", () => tableClient.submitTransaction(actions));
       }
     },

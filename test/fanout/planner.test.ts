@@ -12,7 +12,7 @@ import type { Logger } from "../../src/engine/types.ts";
 import { planWindows } from "../../src/engine/windows.ts";
 import { foldRanges } from "../../src/fanout/fold.ts";
 import { planConnector } from "../../src/fanout/planner.ts";
-import { createRangeStore, type RangeRow, rangeKeyOf } from "../../src/fanout/ranges.ts";
+import { createRangeStore, freshRange, type RangeRow, rangeKeyOf } from "../../src/fanout/ranges.ts";
 import { createWatermarkStore, type WatermarkRow, WindowNotContiguousError } from "../../src/state/index.ts";
 import { emptyRow } from "../../src/state/row.ts";
 import { freshTableClient, useAzurite } from "../support/azurite.ts";
@@ -52,28 +52,14 @@ function watermark(change: Partial<WatermarkRow> = {}): WatermarkRow {
 }
 
 function range(start: string, end: string, change: Partial<RangeRow> = {}): RangeRow {
-  return {
+  const fresh = freshRange({
     connectorId: "jira-audit",
-    rangeKey: rangeKeyOf("jira-audit", at(start)),
     mode: "parallel",
     start: at(start),
     end: at(end),
-    acceptedThrough: at(start),
     queuedUntil: at("02:00"),
-    leaseOwner: undefined,
-    leaseUntil: undefined,
-    windowInFlight: undefined,
-    windowAttempts: 0,
-    counts: { fetched: 0, sent: 0, accepted: 0 },
-    deadLettered: 0,
-    deadLetterLocation: "",
-    lastErrorAt: undefined,
-    lastErrorKind: "",
-    lastError: "",
-    poisonedAt: undefined,
-    etag: "",
-    ...change,
-  };
+  });
+  return { ...fresh, ...change };
 }
 
 const options = { engine: { planWindows }, rangeWindows: 3, messageTtlSeconds: 900, initialLookbackMin: 60 };
