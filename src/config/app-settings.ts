@@ -195,6 +195,11 @@ export type AppSettingName = (typeof appSettings)[number]["name"];
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
+/** An app setting holds a value the app cannot use; the message names the setting and what was expected. */
+export class AppSettingError extends Error {
+  override name = "AppSettingError";
+}
+
 /** Reads an app setting, falling back to its documented default. */
 export function readSetting(env: Env, name: AppSettingName): string | undefined {
   const value = env[name];

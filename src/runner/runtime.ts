@@ -6,7 +6,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { rootCertificates } from "node:tls";
 import { Agent } from "undici";
-import { type Env, readSetting } from "../config/app-settings.ts";
+import { AppSettingError, type Env, readSetting } from "../config/app-settings.ts";
 import { type LoadResult, loadConnectors } from "../definition/index.ts";
 import type { Connector } from "../definition/schema.ts";
 import { systemClock } from "../engine/clock.ts";
@@ -144,7 +144,9 @@ function positiveNumber(
   const text = readSetting(env, name);
   const value = Number(text);
   if (!Number.isFinite(value) || value <= 0) {
-    throw new Error(`App setting ${name}: expected a positive number, got ${JSON.stringify(text ?? null)}`);
+    throw new AppSettingError(
+      `App setting ${name}: expected a positive number, got ${JSON.stringify(text ?? null)}`,
+    );
   }
   return value;
 }

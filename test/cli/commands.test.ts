@@ -171,6 +171,20 @@ describe("run", () => {
     expect(progress.at(-1)).toMatch(/\(6 windows\)$/);
   });
 
+  it("exits 3 and names the setting when an app setting holds an unusable value", async () => {
+    const stderr: string[] = [];
+    const code = await main(["run", "--definitions", jiraConnectorFile], {
+      stdout: () => {},
+      stderr: (line) => stderr.push(line),
+      env: settings({ RUN_BUDGET_SECONDS: "abc" }),
+    });
+
+    expect(code).toBe(3);
+    expect(stderr.join("\n")).toMatch(
+      /AppSettingError: App setting RUN_BUDGET_SECONDS: expected a positive number, got "abc"/,
+    );
+  });
+
   it("exits 1 when a connector fails, naming the failure in the summary and never leaking the token", async () => {
     const result = await run(settings({ CCP_JIRA_AUDIT_APITOKEN: "test-api-token-wrong-0000" }));
 

@@ -8,7 +8,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { Command } from "commander";
-import type { Env } from "../../config/app-settings.ts";
+import { AppSettingError, type Env } from "../../config/app-settings.ts";
 import { DefinitionError, formatRefusal, formatWarning } from "../../definition/errors.ts";
 import { parseDefinitionJson } from "../../definition/parse.ts";
 import type { Connector } from "../../definition/schema.ts";
@@ -93,7 +93,11 @@ export async function guarded(
     if (error instanceof DefinitionError || error instanceof ConnectorNotRegisteredError) {
       io.stderr(error.message);
       exit(exitCodes.failed);
-    } else if (error instanceof StateError || error instanceof SinkConfigurationError) {
+    } else if (
+      error instanceof StateError ||
+      error instanceof SinkConfigurationError ||
+      error instanceof AppSettingError
+    ) {
       io.stderr(`${error.name}: ${error.message}`);
       exit(exitCodes.unavailable);
     } else {
