@@ -12,17 +12,13 @@ import { workerRuntime } from "../../src/functions/support/worker-runtime.ts";
 import { workQueue } from "../../src/functions/work.ts";
 import { createStateTableClient } from "../../src/state/index.ts";
 import { jiraRecords } from "../fakes/jira.ts";
-import { type AppEnv, JIRA_API_TOKEN, startAppEnv } from "../functions/app-env.ts";
+import { type AppEnv, JIRA_API_TOKEN, onTimeTick, startAppEnv } from "../functions/app-env.ts";
 import { useAzurite } from "../support/azurite.ts";
 import { drainQueue, queuesOf, sourceIds } from "./support.ts";
 
 const { InvocationContext } = functions;
 const azurite = useAzurite();
-const timer = {
-  isPastDue: false,
-  schedule: { adjustForDST: false },
-  scheduleStatus: { last: "", next: "", lastUpdated: "" },
-};
+const timer = onTimeTick;
 
 let app: AppEnv | undefined;
 afterEach(async () => {

@@ -13,7 +13,7 @@ import { workerRuntime } from "../../src/functions/support/worker-runtime.ts";
 import { loadOrCreateCertificate } from "../../src/local/standin/credentials.ts";
 import { createStateTableClient, type RunRecord } from "../../src/state/index.ts";
 import { jiraRecords } from "../fakes/jira.ts";
-import { type AppEnv, JIRA_API_TOKEN, startAppEnv } from "../functions/app-env.ts";
+import { type AppEnv, JIRA_API_TOKEN, onTimeTick, startAppEnv } from "../functions/app-env.ts";
 import { useAzurite } from "../support/azurite.ts";
 import {
   overlappingWindows,
@@ -27,11 +27,7 @@ import {
 } from "./support.ts";
 
 const azurite = useAzurite();
-const timer = {
-  isPastDue: false,
-  schedule: { adjustForDST: false },
-  scheduleStatus: { last: "", next: "", lastUpdated: "" },
-};
+const timer = onTimeTick;
 const NOW = "2026-01-01T02:00:30Z";
 const END = "2026-01-01T02:00:00.000Z";
 // Two records in each 5-minute window of the two hours before NOW: 24 windows, 8 ranges of 3.

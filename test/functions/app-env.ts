@@ -26,6 +26,13 @@ export const JIRA_API_TOKEN = "test-api-token-jira-func-0000";
 export const DCR_ID = "dcr-00000000000000000000000000000042";
 export const STREAM = "Custom-JiraAudit_CL";
 
+/** What the host passes the timer handler on an on-time tick. */
+export const onTimeTick = {
+  isPastDue: false,
+  schedule: { adjustForDST: false },
+  scheduleStatus: { last: "", next: "", lastUpdated: "" },
+};
+
 export interface AppEnv {
   clock: FakeClock;
   jira: JiraFake;

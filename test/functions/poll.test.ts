@@ -10,14 +10,10 @@ import { workerRuntime } from "../../src/functions/support/worker-runtime.ts";
 import type { StatusPage } from "../../src/status/page.ts";
 import { jiraRecords } from "../fakes/jira.ts";
 import { useAzurite } from "../support/azurite.ts";
-import { type AppEnv, JIRA_API_TOKEN, startAppEnv } from "./app-env.ts";
+import { type AppEnv, JIRA_API_TOKEN, onTimeTick, startAppEnv } from "./app-env.ts";
 
 const azurite = useAzurite();
-const timer = {
-  isPastDue: false,
-  schedule: { adjustForDST: false },
-  scheduleStatus: { last: "", next: "", lastUpdated: "" },
-};
+const timer = onTimeTick;
 
 let app: AppEnv | undefined;
 afterEach(async () => {
