@@ -4,7 +4,7 @@
  */
 import { DefaultAzureCredential, type TokenCredential } from "@azure/identity";
 import type { LogsIngestionClientOptions } from "@azure/monitor-ingestion";
-import { BlobServiceClient, type StoragePipelineOptions } from "@azure/storage-blob";
+import type { StoragePipelineOptions } from "@azure/storage-blob";
 import { type Env, readSetting } from "../config/app-settings.ts";
 import { createBlobDeadLetterStore, type DeadLetterStore } from "./dead-letter.ts";
 
@@ -39,16 +39,35 @@ export function createDeadLetterStoreFromSettings(
   const containerName = String(readSetting(env, "DEAD_LETTER_CONTAINER"));
   const connectionString = readSetting(env, "AzureWebJobsStorage");
   const serviceUri = readSetting(env, "AzureWebJobsStorage__blobServiceUri");
-  let service: BlobServiceClient;
-  if (connectionString !== undefined) {
-    service = BlobServiceClient.fromConnectionString(connectionString, clientOptions);
-  } else if (serviceUri !== undefined) {
-    service = new BlobServiceClient(serviceUri, credential, clientOptions);
-  } else {
+  if (connectionString === undefined && serviceUri === undefined) {
     throw new Error(
       "Dead-letter store: expected app setting AzureWebJobsStorage (connection string) or " +
         "AzureWebJobsStorage__blobServiceUri (blob endpoint used with managed identity).",
     );
   }
-  return createBlobDeadLetterStore(service.getContainerClient(containerName));
+  // The blob SDK (and the XML parser it brings, about 14 MB resident) loads with the first dead letter: most
+  // processes never write one.
+  let opened: DeadLetterStore | undefined;
+  let opening: Promise<DeadLetterStore> | undefined;
+  const open = async (): Promise<DeadLetterStore> => {
+    const { BlobServiceClient } = await import("@azure/storage-blob");
+    const service =
+      connectionString !== undefined
+        ? BlobServiceClient.fromConnectionString(connectionString, clientOptions)
+        : new BlobServiceClient(String(serviceUri), credential, clientOptions);
+    opened = createBlobDeadLetterStore(service.getContainerClient(containerName));
+    return opened;
+  };
+  return {
+    get location() {
+      return opened?.location ?? `blob container ${containerName} of AzureWebJobsStorage`;
+    },
+    async put(item) {
+      opening ??= open().catch((error: unknown) => {
+        opening = undefined; // let the next record try again
+        throw error;
+      });
+      return (await opening).put(item);
+    },
+  };
 }
