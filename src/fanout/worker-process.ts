@@ -47,6 +47,18 @@ process.once("SIGTERM", () => {
 runtime.logger.info("fan-out worker started", { owner: runtime.deps.owner, queue: work.name });
 
 while (!stopping) {
+  try {
+    await takeOneMessage();
+  } catch (error) {
+    // A queue call that failed (storage busy, a pop receipt that expired while the message ran long) must not end
+    // the worker: the message becomes visible again and is retried, as the host would.
+    runtime.logger.warn("queue call failed; retrying", { lastError: describe(error) });
+    await delay(500);
+  }
+}
+process.exit(0);
+
+async function takeOneMessage(): Promise<void> {
   const [received] = (
     await work.receiveMessages({
       numberOfMessages: 1,
@@ -55,20 +67,21 @@ while (!stopping) {
   ).receivedMessageItems;
   if (received === undefined) {
     await delay(50);
-    continue;
+    return;
   }
   try {
     await handleWorkMessage(fanout, received.messageText, { dequeueCount: received.dequeueCount });
-    await work.deleteMessage(received.messageId, received.popReceipt);
   } catch (error) {
     runtime.logger.warn("work message failed", {
       dequeueCount: received.dequeueCount,
-      lastError: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+      lastError: describe(error),
     });
-    if (received.dequeueCount >= maxDequeueCount) {
-      await poison.sendMessage(received.messageText);
-      await work.deleteMessage(received.messageId, received.popReceipt);
-    }
+    if (received.dequeueCount < maxDequeueCount) return;
+    await poison.sendMessage(received.messageText);
   }
+  await work.deleteMessage(received.messageId, received.popReceipt);
 }
-process.exit(0);
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}

@@ -151,8 +151,13 @@ export async function waitFor(
 ): Promise<void> {
   const started = Date.now();
   while (!(await condition())) {
-    if (Date.now() - started > timeoutMs)
-      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() - started > timeoutMs) {
+      // The workers' last lines say why (a crash, a stuck lease, a message that kept failing).
+      const tails = [...liveWorkers].map(
+        (worker) => `--- worker ${worker.pid}:\n${worker.output().split("\n").slice(-20).join("\n")}`,
+      );
+      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}\n${tails.join("\n")}`);
+    }
     await delay(50);
   }
 }
