@@ -201,8 +201,12 @@ async function pollWindow(
             ),
           Math.max(0, stopAt - deps.clock.now().getTime()),
         );
+  const keepAlive = keepLeaseAlive(deps, lease, abort);
   const delivery = await deliverWindow(deps, connector, window, { cursor, signal: abort.signal }).finally(
-    () => timer && clearTimeout(timer),
+    async () => {
+      if (timer) clearTimeout(timer);
+      await keepAlive.stop();
+    },
   );
   const report = windowReport(connector, window, delivery);
   let row: WatermarkRow;
@@ -222,6 +226,34 @@ async function pollWindow(
     recordHealth: (note) => lease.recordHealth(note),
   });
   return { report, cursor: delivery.cursor };
+}
+
+/**
+ * Renews the lease while a window is polled, so a window longer than the lease's TTL (many pages, a slow or
+ * rate-limited API) is not taken over by another runner half-way. Renewals never overlap each other or the
+ * writes after the window (`stop` waits for the one in flight); a lost lease aborts the window at once.
+ */
+function keepLeaseAlive(
+  deps: Pick<RunnerDeps, "clock">,
+  lease: Lease,
+  abort: AbortController,
+): { stop(): Promise<void> } {
+  const everyMs = Math.max(250, (lease.until.getTime() - deps.clock.now().getTime()) / 3);
+  let renewing: Promise<void> | undefined;
+  const interval = setInterval(() => {
+    renewing ??= lease
+      .renew()
+      .catch((error: unknown) => abort.abort(error))
+      .finally(() => {
+        renewing = undefined;
+      });
+  }, everyMs);
+  return {
+    async stop() {
+      clearInterval(interval);
+      await renewing;
+    },
+  };
 }
 
 /** The observer never fails the window: the window's outcome is already on the row when it runs. */

@@ -183,6 +183,28 @@ describe("runAll", () => {
     expect(await p.rows()).toHaveLength(12);
   });
 
+  it("renews the lease while a window outlasts it, so another runner cannot take the connector half-way", async () => {
+    const p = await start();
+    // Page 2 stalls for 1.5 s of real time while the fake clock runs four times faster than real time: the
+    // window lasts six (fake) seconds, three times the lease's two.
+    jira?.fail({ kind: "pass" }, { kind: "slowBody", delayMs: 1_500 });
+    const ticking = setInterval(() => p.clock.advance(100), 25);
+    try {
+      const first = runAll(p.deps("runner-a"), [p.connector], {
+        budgetMs: 600_000,
+        concurrency: 1,
+        leaseTtlMs: 2_000,
+        ...LOOKBACK,
+      });
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      const intruder = await p.store.acquireLease("jira-audit", "runner-b", 2_000);
+      expect(intruder).toBeUndefined();
+      expect((await first).reports[0]).toMatchObject({ outcome: "caught-up", windowsCommitted: 3 });
+    } finally {
+      clearInterval(ticking);
+    }
+  });
+
   it("keeps polling the other connectors when one fails", async () => {
     const p = await start();
     const broken = {
