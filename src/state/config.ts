@@ -61,12 +61,31 @@ export function createStateTableClient(
   }
   const { auth, credential } = identityCredential(env);
   return {
-    tableClient: new TableClient(tableServiceUri, tableName, credential, clientOptions),
+    tableClient: withRequestTimeout(new TableClient(tableServiceUri, tableName, credential, clientOptions)),
     tableName,
     endpoint: tableServiceUri,
     auth,
     credential,
   };
+}
+
+/** A table call's longest wait for an answer before it counts as failed (and is retried by the SDK). */
+export const TABLE_REQUEST_TIMEOUT_MS = 30_000;
+
+/**
+ * The SDK waits forever for a response by default; a connection the service never answers would then hold a
+ * connector's run until the host kills it. Every call gets a timeout instead, so it fails (and retries) like
+ * any other outage.
+ */
+function withRequestTimeout(tableClient: TableClient): TableClient {
+  tableClient.pipeline.addPolicy({
+    name: "ccpPollerTableRequestTimeout",
+    sendRequest: (request, next) => {
+      if (!request.timeout) request.timeout = TABLE_REQUEST_TIMEOUT_MS;
+      return next(request);
+    },
+  });
+  return tableClient;
 }
 
 function fromConnectionString(
@@ -81,10 +100,12 @@ function fromConnectionString(
   );
   let tableClient: TableClient;
   try {
-    tableClient = TableClient.fromConnectionString(connectionString, tableName, {
-      ...clientOptions,
-      allowInsecureConnection: isHttp || clientOptions.allowInsecureConnection,
-    });
+    tableClient = withRequestTimeout(
+      TableClient.fromConnectionString(connectionString, tableName, {
+        ...clientOptions,
+        allowInsecureConnection: isHttp || clientOptions.allowInsecureConnection,
+      }),
+    );
   } catch {
     // The SDK's message may quote the string, and the string holds the account key: say what was expected.
     throw new StateConfigError(

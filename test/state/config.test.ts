@@ -1,6 +1,7 @@
 /** The table client is built from app settings alone; no Azure account or network is needed to check it. */
 import { DefaultAzureCredential, ManagedIdentityCredential } from "@azure/identity";
 import { describe, expect, it } from "vitest";
+import { TABLE_REQUEST_TIMEOUT_MS } from "../../src/state/config.ts";
 import { createStateTableClient, StateConfigError } from "../../src/state/index.ts";
 
 const fakeAccountKey = Buffer.from("test-account-key-not-real").toString("base64");
@@ -71,6 +72,25 @@ describe("state table configuration", () => {
   ])("refuses unusable settings with a message naming the setting (%j)", (env, message) => {
     expect(() => createStateTableClient(env)).toThrow(message);
     expect(() => createStateTableClient(env)).toThrow(StateConfigError);
+  });
+
+  it("gives every table call a timeout, so a connection the service never answers fails like an outage", async () => {
+    for (const env of [
+      { AzureWebJobsStorage: "UseDevelopmentStorage=true" },
+      { AzureWebJobsStorage__tableServiceUri: "https://test-account.table.core.windows.net" },
+    ]) {
+      const { tableClient } = createStateTableClient(env, { retryOptions: { maxRetries: 0 } });
+      let timeout: number | undefined;
+      tableClient.pipeline.addPolicy({
+        name: "captureTimeout",
+        sendRequest: async (request) => {
+          timeout = request.timeout;
+          throw new Error("captured before sending");
+        },
+      });
+      await expect(tableClient.getEntity("connector", "x")).rejects.toThrow("captured before sending");
+      expect(timeout).toBe(TABLE_REQUEST_TIMEOUT_MS);
+    }
   });
 
   it("never repeats a malformed connection string (it may hold the account key) in its error", () => {
