@@ -104,7 +104,8 @@ export const appSettings = [
   {
     name: "LEASE_TTL_SECONDS",
     default: "300",
-    description: "How long a connector's lease lasts without a write; every write under the lease renews it.",
+    description:
+      "How long a connector's lease lasts without a renewal: every write under the lease renews it, and the runner renews it every third of this while a window is polled.",
     setInAzure: false,
   },
   {
