@@ -1,17 +1,7 @@
-/**
- * The operator commands in-process through `main(args, io)`, against real Azurite, the Logs Ingestion stand-in
- * and the Jira fake over HTTPS (trusted through UPSTREAM_CA_FILE), with the shipped Jira connector and the real
- * clock: run, status (table and --json, worst first), reset (confirmation both ways), replay (rows arrive, the
- * live watermark does not move) and the exit codes.
- */
-import { randomBytes } from "node:crypto";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.ts";
-import { type IngestionStandin, startIngestionStandin } from "../../src/local/ingestion-standin.ts";
-import { loadOrCreateCertificate } from "../../src/local/standin/credentials.ts";
 import {
   createStateTableClient,
   createWatermarkStore,
@@ -19,66 +9,25 @@ import {
   type WatermarkStore,
 } from "../../src/state/index.ts";
 import type { StatusLine } from "../../src/status/view.ts";
-import { type JiraFake, jiraRecords, startJiraFake } from "../fakes/jira.ts";
+import { jiraRecords } from "../fakes/jira.ts";
 import { useAzurite } from "../support/azurite.ts";
+import { STREAM, useCliFixture } from "./cli-fixture.ts";
 
 const repoRoot = path.resolve(import.meta.dirname, "../..");
 const jiraConnectorFile = path.join(repoRoot, "connectors/jira-audit/connector.json");
 const API_TOKEN = "test-api-token-cli-0000";
-const STREAM = "Custom-JiraAudit_CL";
 const MINUTE = 60_000;
 
 const azurite = useAzurite();
-let dir: string;
-let standin: IngestionStandin;
-let jira: JiraFake;
-let upstreamCaFile: string;
-
-beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), "ccp-cli-"));
-  const certificate = await loadOrCreateCertificate(path.join(dir, "upstream"));
-  upstreamCaFile = certificate.certPath;
-  // One audit record a minute over the last hour (real time: the CLI runs on the system clock).
-  const hourAgo = new Date(Math.floor(Date.now() / MINUTE) * MINUTE - 60 * MINUTE + 30_000).toISOString();
-  jira = await startJiraFake({
-    apiToken: API_TOKEN,
-    records: jiraRecords(60, hourAgo, 60),
-    tls: { key: certificate.keyPem, cert: certificate.certPem },
-  });
-  standin = await startIngestionStandin({ dataDir: path.join(dir, "ingestion") });
+const fixture = useCliFixture({
+  azurite,
+  apiToken: API_TOKEN,
+  // One audit record a minute over the last hour.
+  records: (hourAgo) => jiraRecords(60, hourAgo, 60),
+  tablePrefix: "Cli",
+  connectorIds: ["JIRA_AUDIT", "JIRA_CURSOR"],
 });
-
-afterAll(async () => {
-  await jira?.close();
-  await standin?.stop();
-  await rm(dir, { recursive: true, force: true });
-});
-
-/**
- * App settings for one test: its own watermark table and DCR (so its rows are its own), the stand-in, the
- * HTTPS fake and the Jira values.
- */
-function settings(overrides: Record<string, string> = {}): Record<string, string> {
-  const dcrId = `dcr-${randomBytes(16).toString("hex")}`;
-  const jiraValues = (id: string) => ({
-    [`CCP_${id}_DOMAIN`]: new URL(jira.origin).host,
-    [`CCP_${id}_USERNAME`]: "test-user@example.com",
-    [`CCP_${id}_APITOKEN`]: API_TOKEN,
-    [`CCP_${id}_DATACOLLECTIONENDPOINT`]: standin.endpoint,
-    [`CCP_${id}_DATACOLLECTIONRULEIMMUTABLEID`]: dcrId,
-    [`CCP_${id}_STREAMNAME`]: STREAM,
-  });
-  return {
-    AzureWebJobsStorage: azurite().connectionString,
-    STATE_TABLE_NAME: `Cli${randomBytes(4).toString("hex")}`,
-    INGESTION_STANDIN_CA_FILE: standin.caCertPath,
-    UPSTREAM_CA_FILE: upstreamCaFile,
-    INITIAL_LOOKBACK_MINUTES: "30",
-    ...jiraValues("JIRA_AUDIT"),
-    ...jiraValues("JIRA_CURSOR"),
-    ...overrides,
-  };
-}
+const { settings } = fixture;
 
 interface Result {
   code: number;
@@ -117,13 +66,13 @@ function storeFor(env: Record<string, string>): WatermarkStore {
 
 /** Source ids of the rows the stand-in stored for this test's DCR, sorted. */
 const rowIds = async (env: Record<string, string>) =>
-  (await standin.readRows(env.CCP_JIRA_AUDIT_DATACOLLECTIONRULEIMMUTABLEID ?? "", STREAM))
+  (await fixture.standin.readRows(env.CCP_JIRA_AUDIT_DATACOLLECTIONRULEIMMUTABLEID ?? "", STREAM))
     .map((row) => Number(row.id))
     .sort((a, b) => a - b);
 
 /** Ids of the fake's records created in [start, end). */
 const recordIdsIn = (start: Date, end: Date) =>
-  jira.records
+  fixture.jira.records
     .filter(
       (record) => Date.parse(record.created) >= start.getTime() && Date.parse(record.created) < end.getTime(),
     )
@@ -195,7 +144,7 @@ describe("run", () => {
   });
 
   it("still runs the connectors that loaded when another definition is broken, naming the file, and exits 1", async () => {
-    const folder = await mkdtemp(path.join(dir, "definitions-"));
+    const folder = await mkdtemp(path.join(fixture.dir, "definitions-"));
     await writeFile(path.join(folder, "jira.json"), await readFile(jiraConnectorFile, "utf8"));
     await writeFile(path.join(folder, "broken.json"), '{ "name": "broken", "kind": "RestApiPoller", ');
 
@@ -217,7 +166,7 @@ describe("run", () => {
 
   it("reads app settings from --settings <local.settings.json> where the environment does not set them", async () => {
     const { STATE_TABLE_NAME, ...rest } = settings();
-    const file = path.join(dir, "local.settings.json");
+    const file = path.join(fixture.dir, "local.settings.json");
     await writeFile(
       file,
       JSON.stringify({ IsEncrypted: false, Values: { STATE_TABLE_NAME, AzureWebJobsStorage: "broken" } }),
@@ -462,9 +411,9 @@ describe("replay", () => {
       nextPageTokenJsonPath: "$.next",
       nextPageParaName: "cursor",
     };
-    const cursorFile = path.join(dir, "jira-cursor.json");
+    const cursorFile = path.join(fixture.dir, "jira-cursor.json");
     await writeFile(cursorFile, JSON.stringify(definition));
-    const requestsBefore = jira.requests.length;
+    const requestsBefore = fixture.jira.requests.length;
     const now = Date.now();
 
     const persistent = await cli(
@@ -498,7 +447,7 @@ describe("replay", () => {
     expect(persistent.stderr.join("\n")).toContain("uses PersistentToken paging");
     expect(future.code).toBe(1);
     expect(future.stderr.join("\n")).toMatch(/--to .* is after .*latest complete window/);
-    expect(jira.requests.length).toBe(requestsBefore);
+    expect(fixture.jira.requests.length).toBe(requestsBefore);
   });
 
   it("warns when the range starts more than 2 days ago", async () => {

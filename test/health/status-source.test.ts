@@ -4,64 +4,32 @@
  * latest one. Real Azurite, the stand-in, the Jira fake over HTTPS and the real clock, in-process through `main`.
  */
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.ts";
 import type { HealthStatusLine } from "../../src/health/latest.ts";
-import { type IngestionStandin, startIngestionStandin } from "../../src/local/ingestion-standin.ts";
-import { loadOrCreateCertificate } from "../../src/local/standin/credentials.ts";
-import { type JiraFake, jiraRecords, startJiraFake } from "../fakes/jira.ts";
+import { useCliFixture } from "../cli/cli-fixture.ts";
+import { jiraRecords } from "../fakes/jira.ts";
 import { useAzurite } from "../support/azurite.ts";
 
-const repoRoot = path.resolve(import.meta.dirname, "../..");
-const jiraConnectorFile = path.join(repoRoot, "connectors/jira-audit/connector.json");
+const jiraConnectorFile = path.resolve(import.meta.dirname, "../../connectors/jira-audit/connector.json");
 const API_TOKEN = "test-api-token-health-0000";
-const MINUTE = 60_000;
 
 const azurite = useAzurite();
-let dir: string;
-let standin: IngestionStandin;
-let jira: JiraFake;
-let upstreamCaFile: string;
-
-beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), "ccp-health-cli-"));
-  const certificate = await loadOrCreateCertificate(path.join(dir, "upstream"));
-  upstreamCaFile = certificate.certPath;
-  const hourAgo = new Date(Math.floor(Date.now() / MINUTE) * MINUTE - 60 * MINUTE + 30_000).toISOString();
-  jira = await startJiraFake({
-    apiToken: API_TOKEN,
-    records: jiraRecords(20, hourAgo, 180),
-    tls: { key: certificate.keyPem, cert: certificate.certPem },
-  });
-  standin = await startIngestionStandin({ dataDir: path.join(dir, "ingestion") });
-});
-
-afterAll(async () => {
-  await jira?.close();
-  await standin?.stop();
-  await rm(dir, { recursive: true, force: true });
+const fixture = useCliFixture({
+  azurite,
+  apiToken: API_TOKEN,
+  records: (hourAgo) => jiraRecords(20, hourAgo, 180),
+  tablePrefix: "Health",
+  connectorIds: ["JIRA_AUDIT"],
 });
 
 function settings(overrides: Record<string, string> = {}): Record<string, string> {
-  return {
-    AzureWebJobsStorage: azurite().connectionString,
-    STATE_TABLE_NAME: `Health${randomBytes(4).toString("hex")}`,
-    INGESTION_STANDIN_CA_FILE: standin.caCertPath,
-    UPSTREAM_CA_FILE: upstreamCaFile,
-    INITIAL_LOOKBACK_MINUTES: "30",
-    CCP_JIRA_AUDIT_DOMAIN: new URL(jira.origin).host,
-    CCP_JIRA_AUDIT_USERNAME: "test-user@example.com",
-    CCP_JIRA_AUDIT_APITOKEN: API_TOKEN,
-    CCP_JIRA_AUDIT_DATACOLLECTIONENDPOINT: standin.endpoint,
-    CCP_JIRA_AUDIT_DATACOLLECTIONRULEIMMUTABLEID: `dcr-${randomBytes(16).toString("hex")}`,
-    CCP_JIRA_AUDIT_STREAMNAME: "Custom-JiraAudit_CL",
-    HEALTH_DATA_COLLECTION_ENDPOINT: standin.endpoint,
+  return fixture.settings({
+    HEALTH_DATA_COLLECTION_ENDPOINT: fixture.standin.endpoint,
     HEALTH_DCR_IMMUTABLE_ID: `dcr-${randomBytes(16).toString("hex")}`,
     ...overrides,
-  };
+  });
 }
 
 async function cli(args: string[], env: Record<string, string>) {
@@ -83,7 +51,10 @@ describe("status --source health", () => {
     expect(run.code).toBe(0);
     expect(run.stderr.join("\n")).not.toContain("health records are off");
 
-    const stored = await standin.readRows(env.HEALTH_DCR_IMMUTABLE_ID ?? "", "Custom-CcpPollerHealth");
+    const stored = await fixture.standin.readRows(
+      env.HEALTH_DCR_IMMUTABLE_ID ?? "",
+      "Custom-CcpPollerHealth",
+    );
     // Six windows from a 30-minute look-back, all committed: the first ones are further behind than a healthy
     // connector ever is (Warning), the run catches up (Success), and the windows in between send nothing.
     expect(stored.map((row) => `${row.Status} ${row.OperationName}`)).toEqual([
@@ -93,7 +64,7 @@ describe("status --source health", () => {
     expect(stored[0]?.Reason).toMatch(/^Lagging: \d+ min behind/);
 
     const status = await cli(
-      ["status", "--source", "health", "--data-dir", standin.store.dataDir, "--json"],
+      ["status", "--source", "health", "--data-dir", fixture.standin.store.dataDir, "--json"],
       env,
     );
     expect(status.code).toBe(0);
@@ -108,7 +79,10 @@ describe("status --source health", () => {
       }),
     ]);
 
-    const table = await cli(["status", "--source", "health", "--data-dir", standin.store.dataDir], env);
+    const table = await cli(
+      ["status", "--source", "health", "--data-dir", fixture.standin.store.dataDir],
+      env,
+    );
     expect(table.stdout[0]).toMatch(/^CONNECTOR\s+STATUS\s+OPERATION/);
     expect(table.stdout[2]).toMatch(/^jira-audit\s+Success\s+Data fetch status change/);
   });
