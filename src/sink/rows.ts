@@ -18,49 +18,31 @@ export type Row = Record<string, unknown>;
  * undefined fields are dropped, non-finite numbers and a bare undefined become null.
  */
 export function canonicalJson(value: unknown): string {
-  return canonicalForm(value).json;
-}
-
-interface CanonicalForm {
-  json: string;
-  /**
-   * False when the event's own JSON may differ in length from `json`: a `toJSON` method (its result is what is
-   * sorted), an object that is not plain (a boxed number serializes as `{}` here), or a `__proto__` key
-   * (assigning it sets the copy's prototype, so it is not serialized).
-   */
-  sameLengthAsEvent: boolean;
+  return JSON.stringify(sortedCopy(value, "")) ?? "null";
 }
 
 /**
- * A sorted deep copy serialized by one plain `JSON.stringify`: about 40% cheaper than a replacer that sorts,
- * because the engine's fast serializer runs without a call back into JavaScript for every value.
+ * What `JSON.stringify` would serialize for `value` held under `key`, as plain data with object keys sorted:
+ * `toJSON` results and boxed primitives are unwrapped. One plain `JSON.stringify` of this copy is about 40%
+ * cheaper than a replacer that sorts, and the copy itself is sent as the row, so no second copy is made.
  */
-function canonicalForm(value: unknown): CanonicalForm {
-  const form = { json: "", sameLengthAsEvent: true };
-  form.json = JSON.stringify(sortedCopy(value, "", form)) ?? "null";
-  return form;
-}
-
-/** What `JSON.stringify` with a key-sorting replacer would serialize for `value` held under `key`. */
-function sortedCopy(value: unknown, key: string, form: CanonicalForm): unknown {
+function sortedCopy(value: unknown, key: string): unknown {
   if (value === null || typeof value !== "object") return value;
   const toJSON = (value as { toJSON?: unknown }).toJSON;
-  if (typeof toJSON === "function") {
-    form.sameLengthAsEvent = false;
-    return sortedChildren(toJSON.call(value, key), form);
-  }
-  return sortedChildren(value, form);
+  return sortedChildren(typeof toJSON === "function" ? toJSON.call(value, key) : value);
 }
 
-function sortedChildren(value: unknown, form: CanonicalForm): unknown {
+function sortedChildren(value: unknown): unknown {
   if (value === null || typeof value !== "object") return value;
-  if (Array.isArray(value)) return value.map((item: unknown, index) => sortedCopy(item, String(index), form));
-  const prototype: unknown = Object.getPrototypeOf(value);
-  if (prototype !== Object.prototype && prototype !== null) form.sameLengthAsEvent = false;
+  if (Array.isArray(value)) return value.map((item: unknown, index) => sortedCopy(item, String(index)));
+  if (value instanceof Number || value instanceof String || value instanceof Boolean) return value.valueOf();
   const sorted: Record<string, unknown> = {};
   for (const key of Object.keys(value).sort()) {
-    if (key === "__proto__") form.sameLengthAsEvent = false;
-    sorted[key] = sortedCopy((value as Record<string, unknown>)[key], key, form);
+    const child = sortedCopy((value as Record<string, unknown>)[key], key);
+    // Assigning `__proto__` would set the copy's prototype instead of keeping the field.
+    if (key === "__proto__")
+      Object.defineProperty(sorted, key, { value: child, enumerable: true, writable: true });
+    else sorted[key] = child;
   }
   return sorted;
 }
@@ -80,27 +62,22 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 /**
- * Top-level fields are kept as they are; nested objects and arrays stay nested (a `dynamic` column in the
- * stream). Add-on attributes are written over same-named event fields (the connector's configuration wins),
- * and the dedup key over both, so a source field called `CcpEventId` cannot forge it.
+ * The event's fields (its canonical copy: nested objects and arrays stay nested, a `dynamic` column in the
+ * stream), then the add-on attributes written over same-named event fields (the connector's configuration
+ * wins), then the dedup key over both, so a source field called `CcpEventId` cannot forge it.
  */
 export function toRow(
   connectorId: string,
   event: unknown,
   addOnAttributes: Readonly<Record<string, string>>,
 ): Row {
-  return rowOf(event, addOnAttributes, eventId(connectorId, event));
-}
-
-function rowOf(event: unknown, addOnAttributes: Readonly<Record<string, string>>, id: string): Row {
-  const fields = isPlainObject(event) ? event : { [RAW_DATA_COLUMN]: event ?? null };
-  return { ...fields, ...addOnAttributes, [EVENT_ID_COLUMN]: id };
+  return rowSizer(connectorId, addOnAttributes)(event).row;
 }
 
 /**
- * `toRow` and `sizeRow` for every event of one connector, serializing each event once: a row's JSON is the
- * event's own fields (the same bytes as its canonical JSON, in another order) plus the add-ons and the dedup
- * key. Rows where that does not hold (a field the add-ons replace, a non-object event) are serialized.
+ * `toRow` and its size for every event of one connector, serializing each event once: a row's JSON is the
+ * event's canonical JSON plus the add-ons and the dedup key. Rows where that does not hold (a field the add-ons
+ * replace, a non-object event) are serialized again.
  */
 export function rowSizer(
   connectorId: string,
@@ -111,14 +88,15 @@ export function rowSizer(
   // `,"name":"value"` for each added field; one comma fewer when the event has no fields of its own.
   const addedBytes = Buffer.byteLength(JSON.stringify(added)) - 1;
   return (event) => {
-    const canonical = canonicalForm(event);
-    const row = rowOf(event, addOnAttributes, hashedId(connectorId, canonical.json));
-    const exact =
-      canonical.sameLengthAsEvent &&
-      isPlainObject(event) &&
-      !addedKeys.some((key) => Object.hasOwn(event, key));
-    if (!exact) return sizeRow(row);
-    const ownBytes = canonical.json === "{}" ? 1 : Buffer.byteLength(canonical.json);
-    return { row, bytes: ownBytes + addedBytes };
+    const copy = sortedCopy(event, "");
+    const json = JSON.stringify(copy) ?? "null";
+    const id = hashedId(connectorId, json);
+    if (!isPlainObject(copy))
+      return sizeRow({ [RAW_DATA_COLUMN]: copy ?? null, ...addOnAttributes, [EVENT_ID_COLUMN]: id });
+    const replacesAField = addedKeys.some((key) => Object.hasOwn(copy, key));
+    Object.assign(copy, addOnAttributes);
+    copy[EVENT_ID_COLUMN] = id;
+    if (replacesAField) return sizeRow(copy);
+    return { row: copy, bytes: (json === "{}" ? 1 : Buffer.byteLength(json)) + addedBytes };
   };
 }
