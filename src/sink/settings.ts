@@ -2,15 +2,17 @@
  * Wiring the sink from app settings: the Azure credential, the dead-letter container, and the client
  * options that make the SDK trust the local stand-in's self-signed certificate.
  */
-import { DefaultAzureCredential, type TokenCredential } from "@azure/identity";
+import type { TokenCredential } from "@azure/identity";
 import type { LogsIngestionClientOptions } from "@azure/monitor-ingestion";
 import type { StoragePipelineOptions } from "@azure/storage-blob";
 import { type Env, readSetting } from "../config/app-settings.ts";
+import { azureIdentity } from "../config/azure-identity.ts";
 import { createBlobDeadLetterStore, type DeadLetterStore } from "./dead-letter.ts";
 
 /** Managed identity in Azure: `AZURE_CLIENT_ID` names the user-assigned identity. */
 export function createAzureCredential(env: Env): TokenCredential {
   const clientId = readSetting(env, "AZURE_CLIENT_ID");
+  const { DefaultAzureCredential } = azureIdentity();
   return new DefaultAzureCredential(clientId === undefined ? {} : { managedIdentityClientId: clientId });
 }
 

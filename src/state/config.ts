@@ -5,8 +5,9 @@
  * with a managed identity. A pure function of `env`: nothing is contacted until the first table call.
  */
 import { TableClient, type TableServiceClientOptions } from "@azure/data-tables";
-import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential } from "@azure/identity";
+import type { TokenCredential } from "@azure/identity";
 import { type Env, readSetting } from "../config/app-settings.ts";
+import { azureIdentity } from "../config/azure-identity.ts";
 import { StateConfigError } from "./errors.ts";
 
 export type StateAuthKind = "connectionString" | "managedIdentity" | "defaultAzureCredential";
@@ -119,6 +120,7 @@ function identityCredential(env: Env): { auth: StateAuthKind; credential: TokenC
   // The template only sets AzureWebJobsStorage__clientId; the SDKs themselves do not read it.
   const clientId = readSetting(env, "AzureWebJobsStorage__clientId") ?? readSetting(env, "AZURE_CLIENT_ID");
   const kind = (readSetting(env, "AzureWebJobsStorage__credential") ?? "managedidentity").toLowerCase();
+  const { DefaultAzureCredential, ManagedIdentityCredential } = azureIdentity();
   if (kind === "managedidentity") {
     return {
       auth: "managedIdentity",

@@ -1,8 +1,10 @@
 /** The table client is built from app settings alone; no Azure account or network is needed to check it. */
-import { DefaultAzureCredential, ManagedIdentityCredential } from "@azure/identity";
 import { describe, expect, it } from "vitest";
+import { azureIdentity } from "../../src/config/azure-identity.ts";
 import { TABLE_REQUEST_TIMEOUT_MS } from "../../src/state/config.ts";
 import { createStateTableClient, StateConfigError } from "../../src/state/index.ts";
+
+const { DefaultAzureCredential, ManagedIdentityCredential } = azureIdentity();
 
 const fakeAccountKey = Buffer.from("test-account-key-not-real").toString("base64");
 
