@@ -19,6 +19,13 @@ export interface WindowDelivery {
   error?: unknown;
 }
 
+/**
+ * Pages being sent at once. Page N's upload waits on the service while page N+1's rows are built and sent, and
+ * page N+2 downloads: memory holds three pages at most. Nothing is committed until every send of the window is
+ * accepted, so the order in which they complete does not matter.
+ */
+const MAX_SENDS_IN_FLIGHT = 2;
+
 export async function deliverWindow(
   deps: Pick<RunnerDeps, "engine" | "sink" | "clock">,
   connector: Connector,
@@ -34,38 +41,54 @@ export async function deliverWindow(
     cursor: options.cursor,
   };
   const windowSignal = options.signal ?? new AbortController().signal;
-  // Aborts only the page fetched ahead, when the page being sent fails.
-  const fetchAhead = new AbortController();
+  // The first failure (a page or a send) stops the fetch ahead and the other sends at once: the window fails whole.
+  const stop = new AbortController();
+  const signal = AbortSignal.any([windowSignal, stop.signal]);
+  let failure: { error: unknown } | undefined;
+  const fail = (error: unknown): void => {
+    failure ??= { error };
+    stop.abort(new Error("another page of this window failed"));
+  };
   const pages = deps.engine
     .pollWindow(connector, window, {
-      signal: AbortSignal.any([windowSignal, fetchAhead.signal]),
+      signal,
       ...(options.cursor !== undefined ? { cursor: options.cursor } : {}),
     })
     [Symbol.asyncIterator]();
+  const sending = new Set<Promise<void>>();
+  const startSend = (events: readonly unknown[]): void => {
+    const send = deps.sink.send(connector, events, { signal }).then((sent) => {
+      counts.sent += sent.sent;
+      counts.accepted += sent.accepted;
+      delivery.deadLettered += sent.deadLettered;
+      const location = sent.deadLetters[0]?.location;
+      if (location !== undefined && delivery.deadLetterLocation === "")
+        delivery.deadLetterLocation = location;
+    }, fail);
+    sending.add(send);
+    void send.finally(() => sending.delete(send));
+  };
   let next = fetchNextPage(pages);
   try {
-    for (let step = await next; !step.done; step = await next) {
+    for (let step = await next; !step.done && failure === undefined; step = await next) {
       const page = step.value;
-      // One page ahead at most: page N+1 downloads while page N is sent, so memory holds two pages.
       next = fetchNextPage(pages);
       counts.pages += 1;
       counts.fetched += page.events.length;
       counts.extracted += page.events.length;
-      if (page.events.length > 0) {
-        const sent = await deps.sink.send(connector, page.events, { signal: windowSignal });
-        counts.sent += sent.sent;
-        counts.accepted += sent.accepted;
-        delivery.deadLettered += sent.deadLettered;
-        const location = sent.deadLetters[0]?.location;
-        if (location !== undefined) delivery.deadLetterLocation = location;
-      }
+      if (page.events.length > 0) startSend(page.events);
       if (page.cursor !== undefined) delivery.cursor = page.cursor;
+      while (sending.size >= MAX_SENDS_IN_FLIGHT) await Promise.race(sending);
     }
   } catch (error) {
-    await discardFetchAhead(pages, next, fetchAhead);
+    fail(error);
+  }
+  await Promise.all(sending);
+  if (failure !== undefined) {
+    await discardFetchAhead(pages, next);
     // A budget abort surfaces as whatever the request in flight threw; the abort's own reason says why.
     delivery.error =
-      windowSignal.aborted && windowSignal.reason instanceof Error ? windowSignal.reason : error;
+      windowSignal.aborted && windowSignal.reason instanceof Error ? windowSignal.reason : failure.error;
     delivery.cursor = options.cursor;
   }
   counts.durationMs = deps.clock.now().getTime() - started;
@@ -97,13 +120,11 @@ function fetchNextPage(pages: AsyncIterator<Page>): Promise<IteratorResult<Page>
   return next;
 }
 
-/** Stops the page fetched ahead of a failed one and lets the paging generator clean up before the failure is written. */
+/** Lets the paging generator clean up (its request is already aborted) before the failure is written. */
 async function discardFetchAhead(
   pages: AsyncIterator<Page>,
   next: Promise<IteratorResult<Page>>,
-  fetchAhead: AbortController,
 ): Promise<void> {
-  fetchAhead.abort(new Error("an earlier page of the window failed"));
   await next.catch(() => undefined);
   await pages.return?.().catch(() => undefined);
 }

@@ -100,7 +100,7 @@ export async function startPipeline(
   };
 }
 
-async function loadJira(ingestionEndpoint: string, connectorId = "jira-audit"): Promise<Connector> {
+export async function loadJira(ingestionEndpoint: string, connectorId = "jira-audit"): Promise<Connector> {
   const result = await loadConnectors([path.join(repoRoot, "connectors/jira-audit/connector.json")], {
     env: {
       CCP_JIRA_AUDIT_DOMAIN: "jira.example.test",
