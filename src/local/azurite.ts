@@ -126,6 +126,8 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       if (child.exitCode === null && child.signalCode === null) {
+        // Referenced again while stopping, so the exit is awaited even after the pipes have closed.
+        child.ref();
         // Closing the IPC channel is the same signal as the parent dying: the guard shuts Azurite down
         // gracefully (a plain SIGTERM would leave Azurite's own IPC listener holding the process open).
         if (child.connected) child.disconnect();

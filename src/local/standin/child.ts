@@ -59,6 +59,9 @@ export async function spawnIngestionStandin(options: StandinChildOptions): Promi
     process: child,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
+      // Referenced again while stopping: once its pipes close, an unreferenced child's exit would not keep
+      // this process alive until it is reported, and a caller awaiting stop() would be left hanging.
+      child.ref();
       child.kill("SIGTERM");
       await exited;
     },
