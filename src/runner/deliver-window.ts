@@ -20,9 +20,10 @@ export interface WindowDelivery {
 }
 
 /**
- * Pages being sent at once. Page N's upload waits on the service while page N+1's rows are built and sent, and
- * page N+2 downloads: memory holds three pages at most. Nothing is committed until every send of the window is
- * accepted, so the order in which they complete does not matter.
+ * Pages being sent at once: page N's upload waits on the service while page N+1's rows are built and sent. Page
+ * N+2 is requested once one of them is done, so memory holds two pages' rows and one page downloading, whatever
+ * the window's size. Nothing is committed until every send of the window is accepted, so the order in which
+ * they complete does not matter.
  */
 const MAX_SENDS_IN_FLIGHT = 2;
 
@@ -41,7 +42,7 @@ export async function deliverWindow(
     cursor: options.cursor,
   };
   const windowSignal = options.signal ?? new AbortController().signal;
-  // The first failure (a page or a send) stops the fetch ahead and the other sends at once: the window fails whole.
+  // The first failure (a page or a send) stops the page downloading and the other send at once: the window fails whole.
   const stop = new AbortController();
   const signal = AbortSignal.any([windowSignal, stop.signal]);
   let failure: { error: unknown } | undefined;
@@ -68,24 +69,25 @@ export async function deliverWindow(
     sending.add(send);
     void send.finally(() => sending.delete(send));
   };
-  let next = fetchNextPage(pages);
+  let next = pages.next();
   try {
-    for (let step = await next; !step.done && failure === undefined; step = await next) {
+    for (let step = await next; !step.done; step = await next) {
       const page = step.value;
-      next = fetchNextPage(pages);
       counts.pages += 1;
       counts.fetched += page.events.length;
       counts.extracted += page.events.length;
       if (page.events.length > 0) startSend(page.events);
       if (page.cursor !== undefined) delivery.cursor = page.cursor;
       while (sending.size >= MAX_SENDS_IN_FLIGHT) await Promise.race(sending);
+      if (failure !== undefined) break;
+      next = pages.next();
     }
   } catch (error) {
     fail(error);
   }
   await Promise.all(sending);
   if (failure !== undefined) {
-    await discardFetchAhead(pages, next);
+    await closePages(pages, next);
     // A budget abort surfaces as whatever the request in flight threw; the abort's own reason says why.
     delivery.error =
       windowSignal.aborted && windowSignal.reason instanceof Error ? windowSignal.reason : failure.error;
@@ -113,18 +115,8 @@ export function describeError(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
-/** Its rejection is handled at once: it may fail while the page before it is still being sent. */
-function fetchNextPage(pages: AsyncIterator<Page>): Promise<IteratorResult<Page>> {
-  const next = pages.next();
-  next.catch(() => undefined);
-  return next;
-}
-
 /** Lets the paging generator clean up (its request is already aborted) before the failure is written. */
-async function discardFetchAhead(
-  pages: AsyncIterator<Page>,
-  next: Promise<IteratorResult<Page>>,
-): Promise<void> {
+async function closePages(pages: AsyncIterator<Page>, next: Promise<IteratorResult<Page>>): Promise<void> {
   await next.catch(() => undefined);
   await pages.return?.().catch(() => undefined);
 }

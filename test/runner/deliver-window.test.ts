@@ -1,7 +1,7 @@
 /**
  * How a window's pages flow to the sink: the next page is sent while the service is still answering the one
- * before, never more than two at once plus one page fetched ahead (what bounds memory whatever the window's
- * size), and the first failure stops the rest. An in-memory page source and a sink whose calls the test
+ * before, never more than two at once, and the page after them is requested only once one is done (what bounds
+ * memory whatever the window's size); the first failure stops the rest. An in-memory page source and a sink whose calls the test
  * settles by hand make every interleaving deterministic; run-all.test.ts covers the same loop on real parts.
  */
 import { describe, expect, it } from "vitest";
@@ -99,20 +99,20 @@ async function connector(): Promise<Connector> {
 }
 
 describe("deliverWindow", () => {
-  it("sends the next page while the previous upload is unanswered, two at a time, one page fetched ahead", async () => {
+  it("sends the next page while the previous upload is unanswered, two at a time, and requests the third after one is done", async () => {
     const { source, engine } = pageSource(5);
     const { sink, pending, maxInFlight } = manualSink();
     const delivery = deliverWindow({ engine, sink, clock: createFakeClock() }, await connector(), WINDOW, {});
 
     await settled();
     expect(pending.map((send) => send.page)).toEqual([1, 2]);
-    // Page 3 is downloaded but waits: a third upload would hold a third page's rows.
-    expect(source.taken).toBe(3);
+    // Page 3 is not requested yet: it would be a third page held in memory.
+    expect(source.taken).toBe(2);
 
     pending[1]?.accept();
     await settled();
     expect(pending.map((send) => send.page)).toEqual([1, 2, 3]);
-    expect(source.taken).toBe(4);
+    expect(source.taken).toBe(3);
 
     for (let index = 0; index < 5; index++) {
       pending[index]?.accept();
@@ -124,7 +124,7 @@ describe("deliverWindow", () => {
     expect(maxInFlight()).toBe(2);
   });
 
-  it("fails the window with the first upload's error, stops the other upload and the fetch ahead, and keeps the cursor", async () => {
+  it("fails the window with the first upload's error, stops the other upload and the paging, and keeps the cursor", async () => {
     const { source, engine } = pageSource(5);
     const { sink, pending } = manualSink();
     const delivery = deliverWindow({ engine, sink, clock: createFakeClock() }, await connector(), WINDOW, {
