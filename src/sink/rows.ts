@@ -37,7 +37,7 @@ function sortedChildren(value: unknown): unknown {
   if (Array.isArray(value)) return value.map((item: unknown, index) => sortedCopy(item, String(index)));
   if (value instanceof Number || value instanceof String || value instanceof Boolean) return value.valueOf();
   const sorted: Record<string, unknown> = {};
-  for (const key of Object.keys(value).sort()) {
+  for (const key of sortedKeys(value)) {
     const child = sortedCopy((value as Record<string, unknown>)[key], key);
     // Assigning `__proto__` would set the copy's prototype instead of keeping the field.
     if (key === "__proto__")
@@ -45,6 +45,23 @@ function sortedChildren(value: unknown): unknown {
     else sorted[key] = child;
   }
   return sorted;
+}
+
+/**
+ * The object's own keys in code-unit order, as `Array.prototype.sort` orders them. An event's objects have a few
+ * keys each, and an insertion sort of a handful is about twice as fast as the general sort (a sixth of the cost
+ * of a row).
+ */
+function sortedKeys(value: object): string[] {
+  const keys = Object.keys(value);
+  if (keys.length > 32) return keys.sort();
+  for (let index = 1; index < keys.length; index++) {
+    const key = keys[index] as string;
+    let before = index - 1;
+    for (; before >= 0 && (keys[before] as string) > key; before--) keys[before + 1] = keys[before] as string;
+    keys[before + 1] = key;
+  }
+  return keys;
 }
 
 function hashedId(connectorId: string, canonical: string): string {

@@ -44,6 +44,27 @@ describe("dedup key", () => {
       .slice(0, 32);
     expect(eventId("jira-audit", { summary: "User created", id: 1 })).toBe(documented);
   });
+
+  it("orders keys as a plain sort does, for few keys and many, in any case and script", () => {
+    const sortingReplacer = (_key: string, value: unknown) =>
+      value !== null && typeof value === "object" && !Array.isArray(value)
+        ? Object.fromEntries(
+            Object.keys(value)
+              .sort()
+              .map((key) => [key, (value as Record<string, unknown>)[key]]),
+          )
+        : value;
+    const manyKeys = Object.fromEntries(
+      Array.from({ length: 40 }, (_, index) => [`k${(index * 7919) % 97}`, index]),
+    );
+    for (const event of [
+      { b: 1, B: 2, a: 3, _: 4, é: 5, Z: 6, ä: 7, "a b": 8, "": 9 },
+      { zeta: { y: 1, x: [{ d: 1, c: 2 }] }, alpha: manyKeys, "10": "ten", "9": "nine" },
+      manyKeys,
+    ]) {
+      expect(canonicalJson(event)).toBe(JSON.stringify(event, sortingReplacer));
+    }
+  });
 });
 
 describe("rowSizer", () => {
