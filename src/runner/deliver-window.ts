@@ -27,11 +27,57 @@ export interface WindowDelivery {
  */
 const MAX_SENDS_IN_FLIGHT = 2;
 
+/** A window's pages, requested (the first one already on its way) before the window is delivered. */
+export interface WindowPages {
+  pages: AsyncIterator<Page>;
+  first: Promise<IteratorResult<Page>>;
+  /** Aborts the page being downloaded and every send made for these pages. */
+  stop: AbortController;
+  signal: AbortSignal;
+}
+
+/**
+ * Starts polling `window`: the runner opens the next window while the current one's last uploads and its commit
+ * are under way, so the first page's request is not dead time between windows.
+ */
+export function openWindowPages(
+  deps: Pick<RunnerDeps, "engine">,
+  connector: Connector,
+  window: Window,
+  options: { cursor?: string | undefined; signal?: AbortSignal },
+): WindowPages {
+  const stop = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+  const pages = deps.engine
+    .pollWindow(connector, window, {
+      signal,
+      ...(options.cursor !== undefined ? { cursor: options.cursor } : {}),
+    })
+    [Symbol.asyncIterator]();
+  const first = pages.next();
+  // It may fail before anyone awaits it (while the window before is still committing).
+  first.catch(() => undefined);
+  return { pages, first, stop, signal };
+}
+
+/** Stops pages that will not be delivered and lets the paging generator clean up. */
+export async function closeWindowPages(opened: WindowPages, reason: Error): Promise<void> {
+  opened.stop.abort(reason);
+  await closePages(opened.pages, opened.first);
+}
+
 export async function deliverWindow(
   deps: Pick<RunnerDeps, "engine" | "sink" | "clock">,
   connector: Connector,
   window: Window,
-  options: { cursor?: string | undefined; signal?: AbortSignal },
+  options: {
+    cursor?: string | undefined;
+    signal?: AbortSignal;
+    /** Pages already opened with `openWindowPages` (same window, cursor and signal). */
+    opened?: WindowPages;
+    /** Called once every page has arrived and only uploads are left, if none failed. */
+    onLastPage?: () => void;
+  },
 ): Promise<WindowDelivery> {
   const started = deps.clock.now().getTime();
   const counts: WindowCounts = { fetched: 0, extracted: 0, sent: 0, accepted: 0, pages: 0, durationMs: 0 };
@@ -42,20 +88,13 @@ export async function deliverWindow(
     cursor: options.cursor,
   };
   const windowSignal = options.signal ?? new AbortController().signal;
+  const { pages, first, stop, signal } = options.opened ?? openWindowPages(deps, connector, window, options);
   // The first failure (a page or a send) stops the page downloading and the other send at once: the window fails whole.
-  const stop = new AbortController();
-  const signal = AbortSignal.any([windowSignal, stop.signal]);
   let failure: { error: unknown } | undefined;
   const fail = (error: unknown): void => {
     failure ??= { error };
     stop.abort(new Error("another page of this window failed"));
   };
-  const pages = deps.engine
-    .pollWindow(connector, window, {
-      signal,
-      ...(options.cursor !== undefined ? { cursor: options.cursor } : {}),
-    })
-    [Symbol.asyncIterator]();
   const sending = new Set<Promise<void>>();
   const startSend = (events: readonly unknown[]): void => {
     const send = deps.sink.send(connector, events, { signal }).then((sent) => {
@@ -69,7 +108,7 @@ export async function deliverWindow(
     sending.add(send);
     void send.finally(() => sending.delete(send));
   };
-  let next = pages.next();
+  let next = first;
   try {
     for (let step = await next; !step.done; step = await next) {
       const page = step.value;
@@ -85,6 +124,7 @@ export async function deliverWindow(
   } catch (error) {
     fail(error);
   }
+  if (failure === undefined) options.onLastPage?.();
   await Promise.all(sending);
   if (failure !== undefined) {
     await closePages(pages, next);

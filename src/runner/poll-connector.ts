@@ -6,6 +6,7 @@
 import type { Connector } from "../definition/schema.ts";
 import { redact } from "../engine/redact.ts";
 import type { Clock, Engine, Logger, Window } from "../engine/types.ts";
+import { isPersistentPaging } from "../paging/index.ts";
 import type { Sink } from "../sink/logs-ingestion-sink.ts";
 import {
   formatWindow,
@@ -15,7 +16,14 @@ import {
   type WatermarkStore,
   type WindowCounts,
 } from "../state/index.ts";
-import { deliverWindow, describeError, windowReport } from "./deliver-window.ts";
+import {
+  closeWindowPages,
+  deliverWindow,
+  describeError,
+  openWindowPages,
+  type WindowPages,
+  windowReport,
+} from "./deliver-window.ts";
 
 export interface RunnerDeps {
   engine: Engine;
@@ -156,26 +164,57 @@ export async function pollWindows(
     windowsPending: 0,
     accepted: 0,
   };
+  // One signal for the run: the hard deadline, or a lost lease, stops whatever window is in flight.
+  const run = new AbortController();
+  const stopAt = options.hardDeadline?.getTime();
+  const timer =
+    stopAt === undefined
+      ? undefined
+      : setTimeout(
+          () =>
+            run.abort(new RunBudgetExceededError("the run's time budget ended before the window completed")),
+          Math.max(0, stopAt - deps.clock.now().getTime()),
+        );
+  // Persistent* paging: the next window starts from the cursor this one commits, so it is not opened early.
+  const opensAhead = !isPersistentPaging(connector.properties.paging.pagingType);
   let cursor = startCursor;
-  for (const [index, window] of windows.entries()) {
-    if (deps.clock.now() >= options.deadline) {
-      result.windowsPending = windows.length - index;
-      result.outcome = "budget-exhausted";
-      break;
+  let upcoming: WindowPages | undefined;
+  try {
+    for (const [index, window] of windows.entries()) {
+      // A window opened ahead started before the deadline: it is delivered, not thrown away.
+      if (upcoming === undefined && deps.clock.now() >= options.deadline) {
+        result.windowsPending = windows.length - index;
+        result.outcome = "budget-exhausted";
+        break;
+      }
+      const opened = upcoming;
+      upcoming = undefined;
+      const following = windows[index + 1];
+      // While this window's last uploads and its commit are under way, the next window's first page downloads.
+      const openFollowing =
+        opensAhead && following !== undefined
+          ? () => {
+              if (deps.clock.now() < options.deadline)
+                upcoming = openWindowPages(deps, connector, following, { signal: run.signal });
+            }
+          : undefined;
+      const polled = await pollWindow(deps, connector, lease, window, cursor, run, { opened, openFollowing });
+      options.onWindow?.(polled.report);
+      if (polled.report.outcome === "failed") {
+        result.outcome = "failed";
+        result.windowsPending = windows.length - index;
+        if (polled.report.error !== undefined) result.error = polled.report.error;
+        break;
+      }
+      cursor = polled.cursor;
+      result.windowsCommitted += 1;
+      result.accepted += polled.report.counts.accepted;
+      result.committedThrough = window.end;
+      result.outcome = "caught-up";
     }
-    const polled = await pollWindow(deps, connector, lease, window, cursor, options);
-    options.onWindow?.(polled.report);
-    if (polled.report.outcome === "failed") {
-      result.outcome = "failed";
-      result.windowsPending = windows.length - index;
-      if (polled.report.error !== undefined) result.error = polled.report.error;
-      break;
-    }
-    cursor = polled.cursor;
-    result.windowsCommitted += 1;
-    result.accepted += polled.report.counts.accepted;
-    result.committedThrough = window.end;
-    result.outcome = "caught-up";
+  } finally {
+    if (timer) clearTimeout(timer);
+    if (upcoming) await closeWindowPages(upcoming, new Error("the run stopped before this window"));
   }
   return result;
 }
@@ -186,28 +225,23 @@ async function pollWindow(
   lease: Lease,
   window: Window,
   cursor: string | undefined,
-  options: Pick<ConnectorRunOptions, "hardDeadline">,
+  run: AbortController,
+  ahead: { opened: WindowPages | undefined; openFollowing: (() => void) | undefined },
 ): Promise<{ report: WindowReport; cursor: string | undefined }> {
-  const { windowAttempts: attempt } = await lease.beginWindow(window);
-  const abort = new AbortController();
-  const stopAt = options.hardDeadline?.getTime();
-  const timer =
-    stopAt === undefined
-      ? undefined
-      : setTimeout(
-          () =>
-            abort.abort(
-              new RunBudgetExceededError("the run's time budget ended before the window completed"),
-            ),
-          Math.max(0, stopAt - deps.clock.now().getTime()),
-        );
-  const keepAlive = keepLeaseAlive(deps, lease, abort);
-  const delivery = await deliverWindow(deps, connector, window, { cursor, signal: abort.signal }).finally(
-    async () => {
-      if (timer) clearTimeout(timer);
-      await keepAlive.stop();
-    },
-  );
+  let attempt: number;
+  try {
+    ({ windowAttempts: attempt } = await lease.beginWindow(window));
+  } catch (error) {
+    if (ahead.opened) await closeWindowPages(ahead.opened, new Error("the window could not start"));
+    throw error;
+  }
+  const keepAlive = keepLeaseAlive(deps, lease, run);
+  const delivery = await deliverWindow(deps, connector, window, {
+    cursor,
+    signal: run.signal,
+    ...(ahead.opened ? { opened: ahead.opened } : {}),
+    ...(ahead.openFollowing ? { onLastPage: ahead.openFollowing } : {}),
+  }).finally(() => keepAlive.stop());
   const report = windowReport(connector, window, delivery);
   let row: WatermarkRow;
   if (delivery.error !== undefined) {

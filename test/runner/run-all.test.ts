@@ -5,8 +5,9 @@
  */
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { runAll } from "../../src/runner/run-all.ts";
+import type { Sink } from "../../src/sink/logs-ingestion-sink.ts";
 import { type JiraFake, jiraRecords, startJiraFake } from "../fakes/jira.ts";
 import { useAzurite } from "../support/azurite.ts";
 import { JIRA_PASSWORD, type Pipeline, startPipeline } from "./harness.ts";
@@ -116,6 +117,69 @@ describe("runAll", () => {
     expect(rows.length).toBeLessThanOrEqual(12 + 4);
   });
 
+  it("requests the next window's first page while the window before is still finishing its uploads", async () => {
+    const p = await start();
+    const base = p.deps();
+    const secondWindowAsked = () =>
+      jira?.requests.some((request) => request.query.from === "2026-01-01T00:50:00Z");
+    let askedDuringLastUpload: boolean | undefined;
+    let sends = 0;
+    // Window 1's last page (its second) is answered only once window 2 has been asked for, or after 10 s.
+    const holdFirstWindowsLastPage: Sink = {
+      async send(connector, events, options) {
+        sends += 1;
+        if (sends === 2) {
+          askedDuringLastUpload = await vi
+            .waitFor(() => expect(secondWindowAsked()).toBe(true), { timeout: 10_000, interval: 5 })
+            .then(() => true)
+            .catch(() => false);
+        }
+        return base.sink.send(connector, events, options);
+      },
+    };
+    const summary = await runAll({ ...base, sink: holdFirstWindowsLastPage }, [p.connector], {
+      budgetMs: 60_000,
+      concurrency: 1,
+      ...LOOKBACK,
+    });
+
+    expect(askedDuringLastUpload).toBe(true);
+    expect(summary.reports[0]).toMatchObject({ outcome: "caught-up", windowsCommitted: 3, accepted: 12 });
+    expect(sourceIds(await p.rows())).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+  });
+
+  it("drops the next window it opened when the window before fails: nothing of it is sent or committed", async () => {
+    const p = await start();
+    const base = p.deps();
+    let sends = 0;
+    const failFirstWindowsLastPage: Sink = {
+      async send(connector, events, options) {
+        sends += 1;
+        if (sends !== 2) return base.sink.send(connector, events, options);
+        await vi.waitFor(
+          () => expect(jira?.requests.some((r) => r.query.from === "2026-01-01T00:50:00Z")).toBe(true),
+          { timeout: 10_000, interval: 5 },
+        );
+        throw new Error("HTTP 500: the service failed");
+      },
+    };
+    const summary = await runAll({ ...base, sink: failFirstWindowsLastPage }, [p.connector], {
+      budgetMs: 60_000,
+      concurrency: 1,
+      ...LOOKBACK,
+    });
+
+    expect(summary.reports[0]).toMatchObject({ outcome: "failed", windowsCommitted: 0, windowsPending: 3 });
+    expect(sends).toBe(2);
+    // Window 2 was opened ahead (its first page requested), then dropped.
+    expect(jira?.requests.some((request) => request.query.from === "2026-01-01T00:50:00Z")).toBe(true);
+    // Only window 1's first page (Jira pages newest first): nothing of window 2 (records 5 to 8).
+    expect(sourceIds(await p.rows())).toEqual([3, 4]);
+    const row = await p.store.get("jira-audit");
+    expect(row).toMatchObject({ committedThrough: undefined, consecutiveFailures: 1 });
+    expect(row?.windowInFlight?.start.toISOString()).toBe("2026-01-01T00:45:00.000Z");
+  });
+
   it("abandons the page it fetched ahead when a send fails, instead of waiting for it", async () => {
     const p = await start();
     // Page 2 is fetched while page 1 is sent, and its body stalls for a minute: the window must not wait for it.
@@ -159,16 +223,21 @@ describe("runAll", () => {
       budgetMs: 60_000,
       concurrency: 1,
       ...LOOKBACK,
-      // Each window takes the fake clock past the budget.
+      // The budget runs out as window 1 is committed. Window 2's first page was requested before that, while
+      // window 1's last uploads were answered, so window 2 is delivered; window 3 is never started.
       onWindow: () => p.clock.advance(61_000),
     });
     expect(summary.reports[0]).toMatchObject({
       outcome: "budget-exhausted",
-      windowsCommitted: 1,
-      windowsPending: 2,
+      windowsCommitted: 2,
+      windowsPending: 1,
     });
     expect((await p.store.get("jira-audit"))?.committedThrough?.toISOString()).toBe(
-      "2026-01-01T00:50:00.000Z",
+      "2026-01-01T00:55:00.000Z",
+    );
+    // Window 3 (00:55-01:00) was never asked for.
+    expect(new Set(jira?.requests.map((request) => request.query.from))).toEqual(
+      new Set(["2026-01-01T00:45:00Z", "2026-01-01T00:50:00Z"]),
     );
   });
 
