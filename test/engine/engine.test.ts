@@ -4,7 +4,7 @@ import { EngineError, HttpStatusError, RateLimitedError, TimeoutError } from "..
 import { createFakeClock, createHttpClient } from "../../src/engine/http.ts";
 import { ResponseFormatError } from "../../src/engine/response.ts";
 import { type JiraFake, jiraRecords, startJiraFake } from "../fakes/jira.ts";
-import { startLastPassFake } from "../fakes/lastpass.ts";
+import { lastPassAuth, lastPassPaging, startLastPassFake } from "../fakes/lastpass.ts";
 import type { FakeServer } from "../fakes/server.ts";
 import { collect, makeConnector, testEngine, windowOf } from "./connector.ts";
 
@@ -162,12 +162,7 @@ describe("pollWindow", () => {
     });
     fake = lastpass;
     const connector = makeConnector({
-      auth: {
-        type: "APIKey",
-        apiKeyName: "provhash",
-        apiKey: "test-api-key-lastpass-0000",
-        isApiKeyInPostPayload: true,
-      },
+      auth: lastPassAuth,
       request: {
         apiEndpoint: lastpass.endpoint,
         httpMethod: "POST",
@@ -176,12 +171,7 @@ describe("pollWindow", () => {
         queryParametersTemplate:
           "{'cid': '12345678', 'cmd': 'reporting', 'data': {'from': '{_QueryWindowStartTime}', 'to': '{_QueryWindowEndTime}'}, '{_APIKeyName}': '{_APIKey}'}",
       },
-      paging: {
-        pagingType: "NextPageToken",
-        nextPageParaName: "next",
-        nextPageTokenJsonPath: "$.next",
-        pagingInfoPlacement: "RequestBody",
-      },
+      paging: lastPassPaging,
       response: { eventsJsonPaths: ["$.data"], convertChildPropertiesToArray: true },
     });
     lastpass.fail({ kind: "pass" }, { kind: "repeat" });

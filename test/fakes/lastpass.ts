@@ -7,6 +7,23 @@
  */
 import { type FakeServer, startFakeServer } from "./server.ts";
 
+/** The fake's default account key: the `provhash` LastPass expects in the JSON body. */
+export const LASTPASS_API_KEY = "test-api-key-lastpass-0000";
+
+/** The auth and paging of LastPass's definition: the key goes in the JSON body, and so does the `next` token. */
+export const lastPassAuth = {
+  type: "APIKey",
+  apiKeyName: "provhash",
+  apiKey: LASTPASS_API_KEY,
+  isApiKeyInPostPayload: true,
+};
+export const lastPassPaging = {
+  pagingType: "NextPageToken",
+  nextPageParaName: "next",
+  nextPageTokenJsonPath: "$.next",
+  pagingInfoPlacement: "RequestBody",
+};
+
 export interface LastPassEvent {
   Time: string;
   Username: string;
@@ -22,7 +39,7 @@ export async function startLastPassFake(options: {
   pageSize?: number;
 }): Promise<FakeServer & { endpoint: string }> {
   const cid = options.cid ?? "12345678";
-  const provhash = options.provhash ?? "test-api-key-lastpass-0000";
+  const provhash = options.provhash ?? LASTPASS_API_KEY;
   const pageSize = options.pageSize ?? 2;
   const fail = (error: string) => ({ json: { status: "FAIL", error: [error] } });
 

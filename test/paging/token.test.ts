@@ -1,7 +1,13 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { collect, makeConnector, testEngine, windowOf } from "../engine/connector.ts";
 import { alerts, startCursorAlertsFake } from "../fakes/cursor-alerts.ts";
-import { type LastPassEvent, startLastPassFake } from "../fakes/lastpass.ts";
+import {
+  LASTPASS_API_KEY,
+  type LastPassEvent,
+  lastPassAuth,
+  lastPassPaging,
+  startLastPassFake,
+} from "../fakes/lastpass.ts";
 import { type FakeResponse, type FakeServer, startFakeServer } from "../fakes/server.ts";
 
 let fake: FakeServer;
@@ -25,12 +31,7 @@ describe("NextPageToken paging", () => {
     fake = lastpass;
     const connector = makeConnector(
       {
-        auth: {
-          type: "APIKey",
-          apiKeyName: "provhash",
-          apiKey: "test-api-key-lastpass-0000",
-          isApiKeyInPostPayload: true,
-        },
+        auth: lastPassAuth,
         request: {
           apiEndpoint: lastpass.endpoint,
           httpMethod: "POST",
@@ -40,12 +41,7 @@ describe("NextPageToken paging", () => {
           queryParametersTemplate:
             "{'cid': '12345678', 'cmd': 'reporting', 'data': { 'from': '{_QueryWindowStartTime}', 'to': '{_QueryWindowEndTime}' }, '{_APIKeyName}': '{_APIKey}'}",
         },
-        paging: {
-          pagingType: "NextPageToken",
-          nextPageParaName: "next",
-          nextPageTokenJsonPath: "$.next",
-          pagingInfoPlacement: "RequestBody",
-        },
+        paging: lastPassPaging,
         response: {
           eventsJsonPaths: ["$.data"],
           successStatusJsonPath: "$.status",
@@ -53,7 +49,7 @@ describe("NextPageToken paging", () => {
           convertChildPropertiesToArray: true,
         },
       },
-      ["test-api-key-lastpass-0000"],
+      [LASTPASS_API_KEY],
     );
     const { engine } = testEngine();
     const pages = await collect(
@@ -70,7 +66,7 @@ describe("NextPageToken paging", () => {
       cid: "12345678",
       cmd: "reporting",
       data: { from: "2026-01-01 01:00:00", to: "2026-01-01 01:10:00" },
-      provhash: "test-api-key-lastpass-0000",
+      provhash: LASTPASS_API_KEY,
     };
     expect(bodies).toEqual([
       ["POST", "application/json", expected],
@@ -83,12 +79,7 @@ describe("NextPageToken paging", () => {
     fake = lastpass;
     const connector = makeConnector(
       {
-        auth: {
-          type: "APIKey",
-          apiKeyName: "provhash",
-          apiKey: "test-api-key-lastpass-0000",
-          isApiKeyInPostPayload: true,
-        },
+        auth: lastPassAuth,
         request: {
           apiEndpoint: lastpass.endpoint,
           httpMethod: "POST",
@@ -101,7 +92,7 @@ describe("NextPageToken paging", () => {
           successStatusValue: "OK",
         },
       },
-      ["test-api-key-lastpass-0000"],
+      [LASTPASS_API_KEY],
     );
     const { engine } = testEngine();
     await expect(
