@@ -13,8 +13,10 @@ param dataCollectionRuleImmutableId string
 param streamName string
 param tableName string
 
+// take(skip()) rather than substring(): substring's length must be provably >= 0, and Bicep cannot know that the
+// serialized array is always at least 4 characters long (BCP329).
 @description('JSON-escapes a value for splicing between the quotes of a JSON string: string() of a one-element array serializes it as JSON, so dropping the surrounding [" and "] leaves the escaped text.')
-func jsonStringContent(value string) string => substring(string([value]), 2, length(string([value])) - 4)
+func jsonStringContent(value string) string => take(skip(string([value]), 2), length(string([value])) - 4)
 
 var connectorTemplate = loadTextContent('../../connectors/jira-audit/connector.json')
 
@@ -64,9 +66,11 @@ resource poller 'Microsoft.SecurityInsights/dataConnectors@2025-09-01' = {
   name: 'ccp-poller-jira-audit-${resourceToken}'
   kind: 'RestApiPoller'
   // any(): the file is typed only at run time; test/infra validates it against the ARM schema instead.
+  // isActive: Microsoft's own Jira poller sets it, and the default when it is left out is undocumented.
   properties: any(union(boundConnector.properties, {
     connectorDefinitionName: definition.name
     dataType: tableName
+    isActive: true
   }))
 }
 

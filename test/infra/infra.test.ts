@@ -1,7 +1,7 @@
 /**
- * infra/ cannot be compiled here (no Bicep CLI), so these tests check what a compile would not catch either:
- * that the template, its parameter file, the app's settings, the shared connector file, the DCR streams, the
- * tables and the code agree on every name. Each checker is also fed a broken input to prove it can fail.
+ * What a Bicep compile does not catch (bicep-build.test.ts compiles and lints infra/): that the template, its
+ * parameter file, the app's settings, the shared connector file, the DCR streams, the tables and the code agree
+ * on every name. Each checker is also fed a broken input to prove it can fail.
  */
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
@@ -263,8 +263,16 @@ describe("streams, tables and transform", () => {
   });
 
   it("the native connector's UI config names the CCP table", () => {
-    const ui = JSON.parse(read(infra("jira-audit/connector-ui.json")));
-    expect(ui.graphQueriesTableName).toBe(ingestion.ccpTableName);
+    const text = read(infra("jira-audit/connector-ui.json"));
+    const ui = JSON.parse(text) as {
+      graphQueries: { baseQuery: string }[];
+      dataTypes: { name: string; lastDataReceivedQuery: string }[];
+    };
+    // The table is spelt out: the 2025-09-01 type has no graphQueriesTableName to fill {{graphQueriesTableName}}.
+    expect(text).not.toContain("{{");
+    expect(ui.graphQueries.map((q) => q.baseQuery)).toEqual([ingestion.ccpTableName]);
+    expect(ui.dataTypes.map((t) => t.name)).toEqual([ingestion.ccpTableName]);
+    expect(ui.dataTypes[0]?.lastDataReceivedQuery).toMatch(new RegExp(`^${ingestion.ccpTableName}\\n`));
   });
 
   it("the parity queries use the deployed table names and the shared join key", () => {
