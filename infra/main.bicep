@@ -82,6 +82,15 @@ module newWorkspace 'modules/workspace.bicep' = if (createWorkspace) {
   }
 }
 
+// An existing workspace is read for its region: the DCE and DCRs must be in the workspace's region, which need not
+// be the deployment's.
+resource existingWorkspace 'Microsoft.OperationalInsights/workspaces@2025-07-01' existing = if (!createWorkspace) {
+  name: workspaceName
+  scope: az.resourceGroup(workspaceSubscriptionId, workspaceResourceGroupName)
+}
+
+var workspaceLocation = createWorkspace ? newWorkspace!.outputs.location : existingWorkspace!.location
+
 module storage 'modules/storage.bicep' = {
   name: 'storage'
   scope: resourceGroup
@@ -128,12 +137,12 @@ module logIngestion 'modules/log-ingestion.bicep' = {
   scope: az.resourceGroup(workspaceSubscriptionId, workspaceResourceGroupName)
   params: {
     workspaceName: workspaceName
-    location: location
+    location: workspaceLocation
     tags: tags
     resourceToken: resourceToken
     functionPrincipalId: identity.outputs.principalId
   }
-  dependsOn: [newWorkspace]
+  // No dependsOn: workspaceLocation reads the new workspace module's output, which orders it after that module.
 }
 
 module sentinel 'modules/sentinel.bicep' = {

@@ -3,6 +3,7 @@
 // so the two tables can be compared row for row. Each DCR depends on its own table: a DCR whose output table
 // is still provisioning fails with InvalidOutputTable.
 param workspaceName string
+@description('The workspace\'s region (main.bicep reads it from the workspace): DCE and DCRs must be in it.')
 param location string
 param tags object
 param resourceToken string

@@ -14,3 +14,4 @@ resource workspace 'Microsoft.OperationalInsights/workspaces@2025-07-01' = {
 }
 
 output id string = workspace.id
+output location string = workspace.location
