@@ -9,7 +9,44 @@ targetScope = 'subscription'
 param environmentName string
 
 @minLength(1)
-@description('Region of every resource (and of an existing workspace: DCE and DCRs must be in its region).')
+@description('Region of the resource group and of every resource in it; the DCE and DCRs follow the workspace\'s region instead.')
+// Only regions that offer Flex Consumption: the list of the Azure-Samples Flex quickstart
+// (functions-quickstart-typescript-azd, infra/main.bicep @ cba3922). azd offers only these when it asks.
+@allowed([
+  'australiaeast'
+  'australiasoutheast'
+  'brazilsouth'
+  'canadacentral'
+  'centralindia'
+  'centralus'
+  'eastasia'
+  'eastus'
+  'eastus2'
+  'eastus2euap'
+  'francecentral'
+  'germanywestcentral'
+  'italynorth'
+  'japaneast'
+  'koreacentral'
+  'northcentralus'
+  'northeurope'
+  'norwayeast'
+  'southafricanorth'
+  'southcentralus'
+  'southeastasia'
+  'southindia'
+  'spaincentral'
+  'swedencentral'
+  'uaenorth'
+  'uksouth'
+  'ukwest'
+  'westcentralus'
+  'westeurope'
+  'westus'
+  'westus2'
+  'westus3'
+])
+@metadata({ azd: { type: 'location' } })
 param location string
 
 @description('Jira Cloud site host name, e.g. your-org.atlassian.net (no scheme).')
@@ -29,9 +66,10 @@ param existingWorkspaceResourceId string = ''
 @description('inline: the timer polls every connector itself. fanout: the timer plans and a queue-triggered function polls, scaling out over instances.')
 param pollMode string = 'inline'
 
-@minValue(1)
+// 40 is the lowest maximum Flex Consumption accepts (Flex Consumption plan docs, "Instance scaling limits").
+@minValue(40)
 @maxValue(1000)
-@description('Flex Consumption: most instances the app scales out to (fanout mode spreads work over them).')
+@description('Flex Consumption: most instances the app scales out to (fanout mode spreads work over them); 40 to 1000.')
 param maximumInstanceCount int = 40
 
 var tags = { 'azd-env-name': environmentName }

@@ -13,7 +13,8 @@ param storageQueueEndpoint string
 param workQueueName string
 @allowed(['inline', 'fanout'])
 param pollMode string
-@minValue(1)
+@description('Flex Consumption accepts 40 to 1000.')
+@minValue(40)
 @maxValue(1000)
 param maximumInstanceCount int
 param deploymentContainerName string
