@@ -8,13 +8,22 @@
  */
 import { execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, symlinkSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+} from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { azdFunctionPackageFiles, includedFiles } from "../../scripts/ignore-walk.ts";
+import { appSettings } from "../../src/config/app-settings.ts";
 import { startIngestionStandin } from "../../src/local/ingestion-standin.ts";
 import { loadOrCreateCertificate } from "../../src/local/standin/credentials.ts";
 import { createStateTableClient } from "../../src/state/config.ts";
@@ -30,12 +39,14 @@ const PACKAGE_LIMIT_BYTES = 150e6;
 
 const azurite = useAzurite();
 let workDir: string;
+let projectDir: string;
 let packageDir: string;
 let shipped: string[];
 
 beforeAll(async () => {
   workDir = await mkdtemp(path.join(tmpdir(), "ccp-deploy-"));
   const project = path.join(workDir, "project");
+  projectDir = project;
   // What a clone has: every file git would keep, and this checkout's installed dependencies.
   const cloned = includedFiles(repoRoot, {
     rules: readFileSync(path.join(repoRoot, ".gitignore"), "utf8"),
@@ -190,6 +201,55 @@ describe("the deployment package azd builds", () => {
       await jira.close();
       await standin.stop();
     }
+  });
+});
+
+describe("`func start` in the project folder (what Core Tools loads after `npm run build`)", () => {
+  const readJson = (file: string) => JSON.parse(readFileSync(path.join(repoRoot, file), "utf8"));
+
+  it("registers one function per src/functions file, each trigger's %SETTING% and connection named in local.settings.sample.json and set by azd", async () => {
+    const host = await runHost(projectDir, {}, []);
+    expect(host.loadErrors).toEqual([]);
+    const sourceFiles = readdirSync(path.join(repoRoot, "src/functions"))
+      .filter((file) => file.endsWith(".ts"))
+      .map((file) => file.replace(/\.ts$/, ""));
+    expect(host.functions.map((fn) => fn.name).sort()).toEqual(sourceFiles.sort());
+
+    const sample = readJson("local.settings.sample.json").Values as Record<string, string>;
+    const inAzure = new Set<string>(appSettings.filter((s) => s.setInAzure).map((s) => s.name));
+    const bindings = host.functions.flatMap((fn) => Object.values(fn.bindings));
+    const referenced = bindings.flatMap((binding) =>
+      Object.values(binding).flatMap((value) =>
+        typeof value === "string" ? [...value.matchAll(/%(\w+)%/g)].map((m) => m[1] ?? "") : [],
+      ),
+    );
+    expect(referenced.sort()).toEqual(["FANOUT_QUEUE_NAME", "POLL_SCHEDULE"]);
+    for (const name of referenced) {
+      expect(sample[name], `${name} in local.settings.sample.json`).toMatch(/\S/);
+      expect(inAzure.has(name), `${name} set by infra`).toBe(true);
+    }
+    // A storage trigger's `connection` is a setting prefix: the connection string locally, the identity-based
+    // `<prefix>__queueServiceUri` (and credential) in Azure.
+    const connections = bindings.flatMap((binding) =>
+      typeof binding.connection === "string" ? [binding.connection] : [],
+    );
+    expect(connections).toEqual(["AzureWebJobsStorage"]);
+    expect(sample.AzureWebJobsStorage).toBe("UseDevelopmentStorage=true");
+    expect(inAzure.has("AzureWebJobsStorage__queueServiceUri")).toBe(true);
+    expect(inAzure.has("AzureWebJobsStorage__credential")).toBe(true);
+  });
+
+  it("host.json loads the v4 extension bundle (timer, queue, HTTP) and decodes queue messages as the planner encodes them", () => {
+    const hostJson = readJson("host.json");
+    expect(hostJson.version).toBe("2.0");
+    expect(hostJson.extensionBundle).toEqual({
+      id: "Microsoft.Azure.Functions.ExtensionBundle",
+      version: "[4.*, 5.0.0)",
+    });
+    expect(hostJson.extensions.queues.messageEncoding).toBe("base64");
+    // package.json#main is the compiled form of src/functions, where tsconfig.build.json writes it.
+    expect(readJson("package.json").main).toBe("dist/src/functions/*.js");
+    expect(readJson("tsconfig.json").compilerOptions).toMatchObject({ outDir: "dist", rootDir: "." });
   });
 });
 
