@@ -36,6 +36,10 @@ function load(dir: string, file: string): Schema {
   return schema;
 }
 
+/**
+ * `definition` names an entry of the file's `definitions` (resource properties), or is a path inside the file
+ * such as `resourceDefinitions/dataCollectionRules` (a whole resource as a template declares it).
+ */
 export type ArmValidator = (schema: keyof typeof schemaIds, definition: string, value: unknown) => string[];
 
 export function armValidator(armSchemasDir: string): ArmValidator {
@@ -49,11 +53,19 @@ export function armValidator(armSchemasDir: string): ArmValidator {
       // rejects every real auth object. The per-type models in the second branch are the real contract.
       schema.definitions = { ...schema.definitions, CcpAuthConfig: (authConfig.allOf as Schema[])[1] ?? {} };
     }
+    const dataFlow = schema.definitions?.DataFlow as { properties?: { streams?: { oneOf?: Schema[] } } };
+    const streamsArray = dataFlow?.properties?.streams?.oneOf?.[0];
+    if (streamsArray !== undefined) {
+      // Generator defect: the stream names are an open enum in the API spec (known Microsoft-* streams), but the
+      // schema closes it, which rejects every Custom-* stream a Logs Ingestion DCR declares.
+      streamsArray.items = { type: "string", pattern: "^(Microsoft|Custom)-" };
+    }
     ajv.addSchema(schema, id);
   }
   const compiled = new Map<string, ValidateFunction>();
   return (schema, definition, value) => {
-    const ref = `${schemaIds[schema]}#/definitions/${definition}`;
+    const pointer = definition.includes("/") ? definition : `definitions/${definition}`;
+    const ref = `${schemaIds[schema]}#/${pointer}`;
     let validate = compiled.get(ref);
     if (validate === undefined) {
       validate = ajv.compile({ $ref: ref });

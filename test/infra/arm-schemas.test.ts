@@ -41,13 +41,18 @@ function bindLikeBicep(text: string, values: Record<string, string>): unknown {
   return JSON.parse(bound);
 }
 
-/** The poller's properties as deployed: the file's, with the definition name and CCP table set by Bicep. */
+/** The poller's properties as deployed: the file's, with the definition name, CCP table and isActive set by Bicep. */
 function deployedPollerProperties(): Record<string, unknown> {
   const definitionName = /var definitionName = '(\w+)'/.exec(sentinelBicep)?.[1];
   const bound = bindLikeBicep(read("connectors/jira-audit/connector.json"), sampleValues) as {
     properties: Record<string, unknown>;
   };
-  return { ...bound.properties, connectorDefinitionName: definitionName, dataType: ingestion.ccpTableName };
+  return {
+    ...bound.properties,
+    connectorDefinitionName: definitionName,
+    dataType: ingestion.ccpTableName,
+    isActive: /^\s+isActive: true$/m.test(sentinelBicep),
+  };
 }
 
 describe.skipIf(!haveSchemas)("ARM schemas (../shared/arm-schemas)", () => {
@@ -61,6 +66,7 @@ describe.skipIf(!haveSchemas)("ARM schemas (../shared/arm-schemas)", () => {
     expect(JSON.stringify(properties)).not.toContain("{{");
     expect(validate("securityInsights", "RestApiPollerDataConnectorProperties", properties)).toEqual([]);
     expect((properties.auth as Record<string, unknown>).password).toBe(sampleValues.apiToken);
+    expect(properties.isActive).toBe(true);
   });
 
   it("rejects a poller whose auth lost its password or whose dcrConfig lost a field", () => {

@@ -296,3 +296,9 @@ export function checkStreamCovers(
       : [`infra/jira-audit/ingestion.json: ${column.name} is ${type}, ${refName} has ${column.type}`];
   });
 }
+
+/** Role definition ids in a Bicep file: its GUID literals (infra/ has no GUIDs but built-in role ids). */
+export function bicepRoleIds(bicep: string): string[] {
+  const ids = [...bicep.matchAll(/'([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})'/gi)];
+  return [...new Set(ids.map((m) => (m[1] ?? "").toLowerCase()))];
+}

@@ -9,8 +9,10 @@ import { describe, expect, it } from "vitest";
 import { appSettings } from "../../src/config/app-settings.ts";
 import { envVarName } from "../../src/definition/settings.ts";
 import { EVENT_ID_COLUMN } from "../../src/sink/rows.ts";
+import { checkRolesDocumented, readmeSection } from "./compiled-template.ts";
 import {
   bicepObjectVarKeys,
+  bicepRoleIds,
   checkAppSettings,
   checkBicepPortability,
   checkConnectorRouting,
@@ -49,6 +51,15 @@ function readConnector(): { name: string; text: string; properties: Record<strin
 }
 
 const appSettingKeys = bicepObjectVarKeys(functionAppBicep, "appSettings");
+
+/** Azure built-in role definition ids (fixed across tenants) and their names. */
+const builtInRoles: Record<string, string> = {
+  "b7e6dc6d-f1e8-4753-8033-0f276bb0955b": "Storage Blob Data Owner",
+  "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3": "Storage Table Data Contributor",
+  "974c5e8b-45b9-4653-ba55-5f855dd0fb88": "Storage Queue Data Contributor",
+  "3913510d-42f4-4e42-8a64-420c390055eb": "Monitoring Metrics Publisher",
+  "4633458b-17de-408a-b874-0445c86b69e6": "Key Vault Secrets User",
+};
 const replacedByBicep = [...sentinelBicep.matchAll(/placeholder:\s*'\{\{(\w+)\}\}'/g)].map((m) => m[1] ?? "");
 
 describe("infra files", () => {
@@ -94,6 +105,25 @@ describe("infra files", () => {
     const { jiraApiToken: _, ...withoutToken } = parameters.parameters;
     expect(checkParametersFile({ parameters: withoutToken }, mainBicep)).toEqual([
       "main.bicep: required param jiraApiToken is not mapped in main.parameters.json",
+    ]);
+  });
+
+  it("azure.yaml requires azd 1.24.0 or later (older azd deletes an existing workspace's group on azd down)", () => {
+    expect(read(path.join(repoRoot, "azure.yaml"))).toMatch(/^requiredVersions:\n {2}azd: ">= 1\.24\.0"$/m);
+  });
+
+  it("README's 'What gets created' names every role the templates assign", () => {
+    const roleIds = [...new Set(bicepFiles.flatMap((file) => bicepRoleIds(read(file))))].sort();
+    const section = readmeSection(read(path.join(repoRoot, "README.md")), "### What gets created (`infra/`)");
+    expect(section).toContain("Role assignments");
+    expect(checkRolesDocumented(roleIds, builtInRoles, section)).toEqual([]);
+    expect(
+      checkRolesDocumented(roleIds, builtInRoles, section.replaceAll("Storage Queue Data Contributor", "")),
+    ).toEqual([
+      'README "What gets created" does not name the role Storage Queue Data Contributor (974c5e8b-45b9-4653-ba55-5f855dd0fb88)',
+    ]);
+    expect(checkRolesDocumented(["00000000-0000-0000-0000-000000000000"], builtInRoles, section)).toEqual([
+      "role 00000000-0000-0000-0000-000000000000 is assigned but has no name in the test's table of built-in roles",
     ]);
   });
 
