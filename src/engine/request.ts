@@ -10,8 +10,9 @@
  * Any other `{_Name}` is an error naming the file and field, never sent as-is (a typo like `{_QueryWindowEnday}`
  * would otherwise be silently sent to the API).
  *
- * Placement (§9 A13, A15): start/end and interval attributes and `queryParameters` go in the query
- * string, also for POST. `queryParametersTemplate` is parsed leniently (JSON5, single quotes) after
+ * Placement (§9 A13, A15): start/end and interval attributes go in the query string, also for POST, and so
+ * do `queryParameters`, except on a non-GET request with `isPostPayloadJson` and no template, where they
+ * are the JSON body. `queryParametersTemplate` is parsed leniently (JSON5, single quotes) after
  * substitution and becomes the body: JSON when `isPostPayloadJson`, otherwise form fields from its
  * top-level keys (a template that is not an object is sent as form text). For GET, a template's top-level
  * keys go to the query string instead, since GET has no body.
@@ -21,7 +22,7 @@ import type { Connector } from "../definition/schema.ts";
 import { EngineError } from "./errors.ts";
 import { isJsonPath, isRecord, withJsonPathValue } from "./jsonpath.ts";
 import { isNumericFormat, renderTime } from "./time-format.ts";
-import type { OutgoingRequest, Window } from "./types.ts";
+import type { OutgoingRequest, RequestBody, Window } from "./types.ts";
 
 export interface RequestContext {
   window: Window;
@@ -62,8 +63,29 @@ export function buildRequest(connector: Connector, context: RequestContext): Out
     const interval = `${config.queryTimeIntervalPrepend ?? ""}${start}${config.queryTimeIntervalDelimiter ?? ""}${end}`;
     url.searchParams.set(config.queryTimeIntervalAttributeName, interval);
   }
-  for (const [name, value] of Object.entries(config.queryParameters ?? {})) {
-    url.searchParams.set(name, expand(stringify(value), `request.queryParameters.${name}`));
+  // CrowdStrike ships `"queryParametersTemplate": ""` on a GET: blank means no template.
+  const hasTemplate = Boolean(config.queryParametersTemplate?.trim());
+  // CCP's *PostPayloadJson flags put "the query parameters, in JSON format, in the POST payload" (S3:
+  // IsTokenEndpointPostPayloadJson, Session IsPostPayloadJson): without a template they are the JSON body.
+  const parametersAsBody =
+    config.isPostPayloadJson &&
+    config.httpMethod !== "GET" &&
+    !hasTemplate &&
+    config.queryParameters !== undefined;
+  let body: RequestBody | undefined;
+  if (parametersAsBody) {
+    const expandDeep = (value: unknown, field: string): unknown => {
+      if (typeof value === "string") return expand(value, field);
+      if (Array.isArray(value)) return value.map((item, i) => expandDeep(item, `${field}[${i}]`));
+      if (isRecord(value))
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, expandDeep(v, `${field}.${k}`)]));
+      return value;
+    };
+    body = { type: "json", value: expandDeep(config.queryParameters, "request.queryParameters") };
+  } else {
+    for (const [name, value] of Object.entries(config.queryParameters ?? {})) {
+      url.searchParams.set(name, expand(stringify(value), `request.queryParameters.${name}`));
+    }
   }
 
   const headers: Record<string, string> = {};
@@ -71,9 +93,8 @@ export function buildRequest(connector: Connector, context: RequestContext): Out
     headers[name.toLowerCase()] = expand(value, `request.headers.${name}`);
   }
 
-  let request: OutgoingRequest = { method: config.httpMethod, url, headers };
-  // CrowdStrike ships `"queryParametersTemplate": ""` on a GET: blank means no template.
-  if (config.queryParametersTemplate?.trim()) {
+  let request: OutgoingRequest = { method: config.httpMethod, url, headers, ...(body ? { body } : {}) };
+  if (hasTemplate) {
     request = applyTemplate(connector, request, { ...times, ...context.templateVariables });
   }
   if (

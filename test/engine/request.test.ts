@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { createHttpClient } from "../../src/engine/http.ts";
 import { buildRequest, placeValue } from "../../src/engine/request.ts";
 import type { OutgoingRequest } from "../../src/engine/types.ts";
+import { type RecordedRequest, startFakeServer } from "../fakes/server.ts";
 import { makeConnector, windowOf } from "./connector.ts";
 
 const window = windowOf("2026-01-01T00:00:00Z", "2026-01-01T00:05:00Z");
@@ -15,6 +17,22 @@ const build = (request: Record<string, unknown>, templateVariables: Record<strin
       templateVariables,
     },
   );
+
+/** What reaches the upstream for `request` in the fixed window: method, path and query, headers (but host), body. */
+async function onTheWire(request: Record<string, unknown>): Promise<Omit<RecordedRequest, "query">> {
+  const upstream = await startFakeServer(() => ({ json: [] }));
+  try {
+    const endpoint = String(request.apiEndpoint ?? "/v1/logs");
+    await createHttpClient().send(build({ ...request, apiEndpoint: `${upstream.origin}${endpoint}` }), {
+      retryCount: 0,
+    });
+    const { query: _parsed, headers, ...sent } = upstream.requests[0] as RecordedRequest;
+    const { host: _host, ...rest } = headers;
+    return { ...sent, headers: rest };
+  } finally {
+    await upstream.close();
+  }
+}
 
 describe("buildRequest", () => {
   it("appends time attributes and query parameters to an endpoint that already has a query", () => {
@@ -89,6 +107,31 @@ describe("buildRequest", () => {
     });
     expect(get.url.search).toBe("?from=2026-01-01&to=2026-01-01");
     expect(get.body).toBeUndefined();
+  });
+
+  it("sends queryParameters as the JSON body of a POST with isPostPayloadJson and no template (GraphQL)", async () => {
+    const query = "query($from: String!) { audit(from: $from) { id } }";
+    const sent = await onTheWire({
+      apiEndpoint: "/graphql",
+      httpMethod: "POST",
+      isPostPayloadJson: true,
+      headers: { Accept: "application/json" },
+      queryParameters: { query, variables: { from: "{_QueryWindowStartTime}", first: 50 } },
+    });
+    const body = JSON.stringify({ query, variables: { from: "2026-01-01T00:00:00.000Z", first: 50 } });
+    expect(sent).toEqual({
+      method: "POST",
+      path: "/graphql",
+      rawQuery: "",
+      headers: {
+        accept: "application/json",
+        connection: "keep-alive",
+        "content-length": String(Buffer.byteLength(body)),
+        "content-type": "application/json",
+        "user-agent": "ccp-poller",
+      },
+      body,
+    });
   });
 
   it("treats a blank template as none", () => {
