@@ -13,9 +13,9 @@
  * Placement (§9 A13, A15): start/end and interval attributes go in the query string, also for POST, and so
  * do `queryParameters`, except on a non-GET request with `isPostPayloadJson` and no template, where they
  * are the JSON body. `queryParametersTemplate` is parsed leniently (JSON5, single quotes) after
- * substitution and becomes the body: JSON when `isPostPayloadJson`, otherwise form fields from its
- * top-level keys (a template that is not an object is sent as form text). For GET, a template's top-level
- * keys go to the query string instead, since GET has no body.
+ * substitution and becomes the body: JSON when `isPostPayloadJson` or a declared JSON `Content-Type`,
+ * otherwise form fields from its top-level keys (a template that is not an object is sent as form text).
+ * For GET, a template's top-level keys go to the query string instead, since GET has no body.
  */
 import JSON5 from "json5";
 import type { Connector } from "../definition/schema.ts";
@@ -38,6 +38,8 @@ export interface Placement {
 
 const TOKEN = /\{(_[A-Za-z]+)\}/g;
 const TEMPLATE_ONLY = ["_APIKeyName", "_APIKey"];
+/** `application/json`, `application/vnd.api+json`, with or without parameters. */
+const JSON_MEDIA_TYPE = /^\s*application\/(?:[\w.-]+\+)?json\s*(?:;|$)/i;
 
 export function windowVariables(connector: Connector, window: Window): Record<string, string> {
   const format = connector.properties.request.queryTimeFormat;
@@ -116,6 +118,9 @@ function applyTemplate(
   const field = "request.queryParametersTemplate";
   const template = config.queryParametersTemplate ?? "";
   const numeric = isNumericFormat(config.queryTimeFormat);
+  // A Content-Type the definition declares is what the API reads: a JSON one makes the body JSON even
+  // without isPostPayloadJson, rather than form fields under a JSON label.
+  const json = config.isPostPayloadJson || JSON_MEDIA_TYPE.test(request.headers["content-type"] ?? "");
   const text = substituteQuoted(template, (token, name) => {
     const value = variables[name];
     if (value === undefined) throw unknownToken(connector, token, field);
@@ -126,7 +131,7 @@ function applyTemplate(
   try {
     parsed = JSON5.parse(text);
   } catch (error) {
-    if (config.isPostPayloadJson) {
+    if (json) {
       throw new EngineError(
         "request",
         `${connector.source.file}: ${field} is not valid JSON after substitution (${(error as Error).message}); ` +
@@ -141,7 +146,7 @@ function applyTemplate(
     for (const [name, value] of Object.entries(parsed)) url.searchParams.set(name, stringify(value));
     return { ...request, url };
   }
-  if (config.isPostPayloadJson) return { ...request, body: { type: "json", value: parsed } };
+  if (json) return { ...request, body: { type: "json", value: parsed } };
   if (!isRecord(parsed))
     return { ...request, body: { type: "text", text, contentType: "application/x-www-form-urlencoded" } };
   return {

@@ -134,6 +134,31 @@ describe("buildRequest", () => {
     });
   });
 
+  it("sends a template as JSON when the headers declare Content-Type application/json, without isPostPayloadJson", async () => {
+    const sent = await onTheWire({
+      httpMethod: "POST",
+      headers: { "Content-Type": "application/json; charset=utf-8" },
+      queryParametersTemplate:
+        "{'filter': {'from': '{_QueryWindowStartTime}', 'to': '{_QueryWindowEndTime}'}, 'limit': 100}",
+    });
+    const body = JSON.stringify({
+      filter: { from: "2026-01-01T00:00:00.000Z", to: "2026-01-01T00:05:00.000Z" },
+      limit: 100,
+    });
+    expect(sent).toEqual({
+      method: "POST",
+      path: "/v1/logs",
+      rawQuery: "",
+      headers: {
+        connection: "keep-alive",
+        "content-length": String(Buffer.byteLength(body)),
+        "content-type": "application/json; charset=utf-8",
+        "user-agent": "ccp-poller",
+      },
+      body,
+    });
+  });
+
   it("treats a blank template as none", () => {
     const request = build({ isPostPayloadJson: true, queryParametersTemplate: "  " });
     expect(request.url.search).toBe("");
