@@ -1,4 +1,5 @@
 /** Known traps: definitions that validate but do not behave the way their author probably expects. */
+import { armExpressionBody } from "./arm.ts";
 import type { JsonPathSegment } from "./errors.ts";
 import { isRecord } from "./keys.ts";
 import type { ConnectorProperties } from "./schema.ts";
@@ -31,6 +32,21 @@ export function lintProperties(p: ConnectorProperties): LintFinding[] {
       "persistent-paging-single-runner",
       `${paging.pagingType} keeps one server-side cursor: only one runner may poll this connector at a time (the lease enforces it; never run two apps against it)`,
     );
+  }
+  if (paging.pagingType === "LinkHeader" || paging.pagingType === "PersistentLinkHeader") {
+    const source = paging.linkHeaderTokenJsonPath;
+    // `Link` itself (Meraki) reads the same either way: both end up at the Link header.
+    if (source && !source.startsWith("$") && source.toLowerCase() !== "link" && !isUnbound(source)) {
+      const suffix = source.indexOf("$");
+      add(
+        ["paging", "linkHeaderTokenJsonPath"],
+        "link-path-not-jsonpath",
+        `linkHeaderTokenJsonPath ${JSON.stringify(source)} does not start with $: ccp-poller reads it as the name of a response header carrying RFC 8288 links (none by that name, so paging stops after the first page); native CCP reads this field as a JSONPath into the body (reference §4.2) and follows the Link header when one comes` +
+          (suffix > 0
+            ? `. If the next link is in the body, write the path alone: ${JSON.stringify(source.slice(suffix))}`
+            : ""),
+      );
+    }
   }
   if (
     paging.pagingType === "Offset" &&
@@ -133,6 +149,11 @@ export function lintProperties(p: ConnectorProperties): LintFinding[] {
     }
   });
   return findings;
+}
+
+/** Left unbound by structure-only validation: a `{{placeholder}}` or an ARM expression. */
+function isUnbound(text: string): boolean {
+  return text.includes("{{") || armExpressionBody(text) !== undefined;
 }
 
 function scanStrings(

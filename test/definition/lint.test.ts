@@ -79,6 +79,23 @@ describe("known-trap warnings", () => {
       [["endpoint-stray-quote", "$.properties.request.apiEndpoint"]],
     ],
     [
+      "a LinkHeader body path that an ARM concat prefixed with a host",
+      (p) =>
+        (p.paging = {
+          pagingType: "LinkHeader",
+          linkHeaderTokenJsonPath: "[[concat('https://api.example.test', '$.links.next')]",
+        }),
+      [["link-path-not-jsonpath", "$.properties.paging.linkHeaderTokenJsonPath"]],
+    ],
+    [
+      "a LinkHeader path naming a header other than Link",
+      (p) => (p.paging = { pagingType: "PersistentLinkHeader", linkHeaderTokenJsonPath: "X-Next-Page" }),
+      [
+        ["persistent-paging-single-runner", "$.properties.paging.pagingType"],
+        ["link-path-not-jsonpath", "$.properties.paging.linkHeaderTokenJsonPath"],
+      ],
+    ],
+    [
       "an unknown field",
       (p) => (p.request = { apiEndpoint: endpoint, paginatedCallsPerSecond: 3 }),
       [["unknown-field", "$.properties.request.paginatedCallsPerSecond"]],
@@ -97,6 +114,24 @@ describe("known-trap warnings", () => {
     expect(loadObject(resource).warnings[0]?.message).toBe(
       "{_QueryWindowEnday} is not a runtime token and is sent literally (did you mean {_QueryWindowEndTime}?)",
     );
+  });
+
+  it("names both readings of a LinkHeader path that is not a JSONPath, and the path it probably meant", () => {
+    const resource = validResource();
+    (resource.properties as Properties).paging = {
+      pagingType: "LinkHeader",
+      linkHeaderTokenJsonPath: "[[concat('https://api.example.test', '$.links.next')]",
+    };
+
+    expect(loadObject(resource).warnings[0]?.message).toBe(
+      'linkHeaderTokenJsonPath "https://api.example.test$.links.next" does not start with $: ccp-poller reads it as the name of a response header carrying RFC 8288 links (none by that name, so paging stops after the first page); native CCP reads this field as a JSONPath into the body (reference §4.2) and follows the Link header when one comes. If the next link is in the body, write the path alone: "$.links.next"',
+    );
+  });
+
+  it('stays quiet about Meraki\'s "Link", which both readings follow to the Link header', () => {
+    expect(
+      warningsFor((p) => (p.paging = { pagingType: "LinkHeader", linkHeaderTokenJsonPath: "Link" })),
+    ).toEqual([]);
   });
 
   it("stays quiet on a clean definition", () => {
