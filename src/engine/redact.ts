@@ -58,11 +58,31 @@ export function safeUrl(url: URL, secrets: readonly string[] = []): string {
   return redact(copy.href, secrets);
 }
 
-/** A short excerpt of a response body for error messages: first bytes, control characters flattened, redacted. */
+/**
+ * A short excerpt of a response body for error messages, safe to print on one line: a body that is not text is
+ * described by its size and first bytes (a corrupt gzip stream pasted as UTF-8 is noise that can drive a
+ * terminal), whitespace runs become one space, other control and format characters are escaped, secrets are
+ * redacted.
+ */
 export function excerpt(body: Buffer | string, secrets: readonly string[] = [], max = 200): string {
+  if (typeof body !== "string" && looksBinary(body)) {
+    const head = [...body.subarray(0, 16)].map((byte) => byte.toString(16).padStart(2, "0")).join(" ");
+    return `${body.length} bytes of binary data: ${head}${body.length > 16 ? " …" : ""}`;
+  }
   const text = typeof body === "string" ? body : body.subarray(0, max * 4).toString("utf8");
-  // Control characters would break a one-line log entry; secrets are masked before the cut, since a secret
-  // cut in half would no longer match.
-  const flat = redact(text.replace(/\p{Cc}+/gu, " ").trim(), secrets);
+  // Secrets are masked before the cut, since a secret cut in half would no longer match.
+  const flat = printable(redact(text.replace(/[\t\n\r\v\f ]+/g, " ").trim(), secrets));
   return flat.length > max ? `${flat.slice(0, max)}…` : flat;
+}
+
+/** Escapes control and format characters (and U+FFFD, the trace of undecodable bytes) as `\u{…}`. */
+export function printable(text: string): string {
+  return text.replace(/[\p{Cc}\p{Cf}\uFFFD]/gu, (char) => `\\u{${(char.codePointAt(0) ?? 0).toString(16)}}`);
+}
+
+/** More than a few undecodable or control bytes in the first 512: not text a person could read. */
+function looksBinary(body: Buffer): boolean {
+  const head = body.subarray(0, 512).toString("utf8");
+  const noise = (head.match(/[\uFFFD\p{Cc}]/gu) ?? []).filter((char) => !"\t\n\r\v\f".includes(char)).length;
+  return noise > Math.max(2, head.length / 20);
 }
