@@ -24,6 +24,11 @@ function memberChain(path: string): string[] | undefined {
   return keys;
 }
 
+/** Whether `path` is a plain member chain (`$`, `$.a.b`): it names one place rather than selecting elements. */
+export function isMemberChain(path: string): boolean {
+  return memberChain(path.trim() === "" ? "$" : path.trim()) !== undefined;
+}
+
 /** Every match of `path` in `document`, in document order. An empty path means the root. */
 export function queryJsonPath(document: unknown, path: string): unknown[] {
   const trimmed = path.trim() === "" ? "$" : path.trim();

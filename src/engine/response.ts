@@ -9,16 +9,22 @@
  *   array); csv (RFC 4180 via csv-parse; with a header row each row is an object keyed by the header,
  *   without one the keys are `column1..N`); xml (fast-xml-parser, attributes as `@_name`). JSONPaths apply
  *   to the parsed document in every format.
- * - `eventsJsonPaths`: matches of each path in order, concatenated; an array match contributes its elements,
- *   anything else is one event; `convertChildPropertiesToArray` turns an object match into its property
- *   values (LastPass returns events keyed by id).
+ * - `eventsJsonPaths`: matches of each path in order, concatenated; `convertChildPropertiesToArray` turns an
+ *   object match into its property values (LastPass returns events keyed by id).
+ * - The contract (stricter than native CCP, which stores whatever the path yields and reads a missing path as
+ *   no events): events are objects. A list contributes its items, which must be objects; an object is one event
+ *   only where the path selects elements (`$.data[*]`, a filter) or in XML, where one child element parses as
+ *   an object rather than a list; a plain path (`$`, `$.value`) that yields an object is an error body or a wrong
+ *   path. When no path matches anything, the page counts as empty only if the body holds no list anywhere and no
+ *   error key (Google Workspace omits `items` on an empty report); otherwise the events were somewhere the
+ *   definition does not look, and the window fails rather than commit without them.
  */
 
 import { createRequire } from "node:module";
 import { gunzipSync, inflateRawSync, inflateSync } from "node:zlib";
 import type { ResponseConfig } from "../definition/schema.ts";
 import { EngineError } from "./errors.ts";
-import { firstJsonPath, isRecord, queryJsonPath } from "./jsonpath.ts";
+import { firstJsonPath, isMemberChain, isRecord, queryJsonPath } from "./jsonpath.ts";
 import { excerpt, safeUrl } from "./redact.ts";
 import type { HttpResponse } from "./types.ts";
 
@@ -86,22 +92,76 @@ export function decodeResponse(
       );
     }
   }
-  return { document, events: extractEvents(config, document) };
+  const events = extractEvents(config, document);
+  if (typeof events === "string") throw fail(`does not fit the definition: ${events}`, text);
+  return { document, events };
 }
 
-export function extractEvents(config: ResponseConfig, document: unknown): unknown[] {
+/** The events at the definition's paths, or why the document does not fit them (see the contract above). */
+export function extractEvents(config: ResponseConfig, document: unknown): unknown[] | string {
   if (document === undefined) return [];
   const events: unknown[] = [];
+  let matched = false;
   for (const path of config.eventsJsonPaths) {
+    const selectsElements = !isMemberChain(path) || config.format === "xml";
     for (const match of queryJsonPath(document, path)) {
-      const items = config.convertChildPropertiesToArray && isRecord(match) ? Object.values(match) : [match];
-      for (const item of items) {
-        if (Array.isArray(item)) events.push(...item);
-        else if (item !== null && item !== undefined) events.push(item);
+      if (match === null) continue; // `"value": null` is how some APIs spell an empty list
+      matched = true;
+      const keyed = config.convertChildPropertiesToArray && isRecord(match);
+      if (Array.isArray(match) || keyed) {
+        const items = Array.isArray(match) ? match : Object.values(match);
+        const odd = items.findIndex((item) => !isRecord(item));
+        if (odd >= 0)
+          return `eventsJsonPaths ${path} selected a list whose item ${odd + 1} is ${kindOf(items[odd])}, expected event objects`;
+        for (const item of items) events.push(item);
+      } else if (isRecord(match) && selectsElements) {
+        events.push(match);
+      } else {
+        return `eventsJsonPaths ${path} selected ${kindOf(match)}, expected a list of events`;
       }
     }
   }
-  return events;
+  if (matched) return events;
+  const why = notPlainlyEmpty(document);
+  return why === undefined
+    ? events
+    : `eventsJsonPaths ${config.eventsJsonPaths.join(", ")} matched nothing, and the body is not a plain empty result (${why})`;
+}
+
+const errorKey = /^(errors?|fault|exception|error[_-]?(code|message|description|summary))$/i;
+
+/** Why a body whose events path matched nothing still looks like it carried something: an error, or a list. */
+function notPlainlyEmpty(document: unknown): string | undefined {
+  if (!isRecord(document)) return Array.isArray(document) ? undefined : `the body is ${kindOf(document)}`;
+  const errors = Object.keys(document).filter((key) => errorKey.test(key));
+  if (errors.length > 0) return `keys: ${Object.keys(document).slice(0, 10).join(", ")}`;
+  const list = firstList(document, "$", 4);
+  return list === undefined ? undefined : `${list.path} holds a list of ${list.length}`;
+}
+
+function firstList(
+  value: unknown,
+  path: string,
+  depth: number,
+): { path: string; length: number } | undefined {
+  if (Array.isArray(value)) return value.length > 0 ? { path, length: value.length } : undefined;
+  if (!isRecord(value) || depth === 0) return undefined;
+  for (const [key, child] of Object.entries(value)) {
+    const found = firstList(
+      child,
+      /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}['${key}']`,
+      depth - 1,
+    );
+    if (found) return found;
+  }
+  return undefined;
+}
+
+function kindOf(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "a list";
+  if (isRecord(value)) return "an object";
+  return `a ${typeof value}`;
 }
 
 function decompress(config: ResponseConfig, response: HttpResponse): Buffer {

@@ -29,8 +29,10 @@ function linkHeaderSession(persistent: boolean) {
         if (!link) return undefined;
         const url = followLink(link, page.response.url, context.allowedOrigins);
         if (persistent) cursor = url.href;
-        // Polling APIs (Okta) answer an empty page with a next link to poll later: caught up, not more data.
-        if (page.events.length === 0) return undefined;
+        // The reference ends a window only when no next link is left: an empty page (a filtered one) may still
+        // lead to more. Polling APIs (Okta) answer a caught-up request with an empty page linking to that same
+        // request, to be polled later: that is the end, not a loop.
+        if (page.events.length === 0 && sameRequestUrl(url, page.request.url)) return undefined;
         return requestFor(context.request, url);
       },
       ...(persistent ? { cursor: () => cursor } : {}),
@@ -38,7 +40,17 @@ function linkHeaderSession(persistent: boolean) {
   };
 }
 
-/** Follows `rel="next"` links within the window; an empty page ends it even when a next link is offered. */
+/** The same resource and query, whatever the parameter order. */
+function sameRequestUrl(a: URL, b: URL): boolean {
+  const canonical = (url: URL) => {
+    const copy = new URL(url.href);
+    copy.searchParams.sort();
+    return copy.href;
+  };
+  return canonical(a) === canonical(b);
+}
+
+/** Follows `rel="next"` links within the window, until none is left or an empty page links to itself. */
 export const linkHeaderPaging: PagingStrategy<PagingConfigOf<"LinkHeader">> = {
   start: linkHeaderSession(false),
 };

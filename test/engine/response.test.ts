@@ -16,15 +16,18 @@ const events = (fields: Record<string, unknown>, response: HttpResponse) =>
   decodeResponse(config(fields), response).events;
 
 describe("decodeResponse", () => {
-  it("concatenates several eventsJsonPaths; arrays give elements, objects one event", () => {
-    const body = JSON.stringify({ a: [1, 2], b: { id: 3 }, c: { items: [{ v: 4 }, { v: 5 }] } });
-    expect(events({ eventsJsonPaths: ["$.a", "$.b", "$.c.items[*].v", "$.missing"] }, respond(body))).toEqual(
-      [1, 2, { id: 3 }, 4, 5],
-    );
+  it("concatenates several eventsJsonPaths in order; lists give their items, selected elements one event each", () => {
+    const body = JSON.stringify({ a: [{ v: 1 }, { v: 2 }], c: { items: [{ v: 4 }, { v: 5 }] } });
+    expect(events({ eventsJsonPaths: ["$.a", "$.c.items[*]", "$.missing"] }, respond(body))).toEqual([
+      { v: 1 },
+      { v: 2 },
+      { v: 4 },
+      { v: 5 },
+    ]);
     expect(
-      events({ eventsJsonPaths: ["$..records"] }, respond('{"x":{"records":[1]},"records":[2]}')),
-    ).toEqual([2, 1]);
-    expect(events({ eventsJsonPaths: [""] }, respond("[7,8]"))).toEqual([7, 8]);
+      events({ eventsJsonPaths: ["$..records"] }, respond('{"x":{"records":[{"v":1}]},"records":[{"v":2}]}')),
+    ).toEqual([{ v: 2 }, { v: 1 }]);
+    expect(events({ eventsJsonPaths: [""] }, respond('[{"v":7}]'))).toEqual([{ v: 7 }]);
   });
 
   it("treats an empty JSON body as no events", () => {
@@ -32,8 +35,8 @@ describe("decodeResponse", () => {
   });
 
   it("decodes gzip announced by Content-Encoding and deflate by compressionAlgo", () => {
-    expect(events({}, respond(gzipSync("[1]"), { "content-encoding": "gzip" }))).toEqual([1]);
-    expect(events({ compressionAlgo: "deflate" }, respond(deflateSync("[2]")))).toEqual([2]);
+    expect(events({}, respond(gzipSync('[{"v":1}]'), { "content-encoding": "gzip" }))).toEqual([{ v: 1 }]);
+    expect(events({ compressionAlgo: "deflate" }, respond(deflateSync('[{"v":2}]')))).toEqual([{ v: 2 }]);
   });
 
   it("parses JSON lines, header-less CSV and XML", () => {

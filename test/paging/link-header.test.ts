@@ -154,8 +154,8 @@ describe("LinkHeader with linkHeaderTokenJsonPath", () => {
     const { startFakeServer } = await import("../fakes/server.ts");
     fake = await startFakeServer((request) =>
       request.query.page === "2"
-        ? { json: { items: [3], metadata: { links: {} } } }
-        : { json: { items: [1, 2], metadata: { links: { next: "/v2/items?page=2" } } } },
+        ? { json: { items: [{ id: 3 }], metadata: { links: {} } } }
+        : { json: { items: [{ id: 1 }, { id: 2 }], metadata: { links: { next: "/v2/items?page=2" } } } },
     );
     const connector = makeConnector({
       request: {
@@ -170,7 +170,7 @@ describe("LinkHeader with linkHeaderTokenJsonPath", () => {
     const pages = await collect(
       engine.pollWindow(connector, windowOf("2026-01-01T00:00:00Z", "2026-01-01T00:05:00Z")),
     );
-    expect(pages.map((p) => p.events)).toEqual([[1, 2], [3]]);
+    expect(pages.map((p) => p.events)).toEqual([[{ id: 1 }, { id: 2 }], [{ id: 3 }]]);
     expect(fake.requests.map((r) => `${r.path}?${r.rawQuery}`)).toEqual([
       "/v2/items?since=1767225600",
       "/v2/items?page=2",

@@ -87,8 +87,13 @@ describe("NextPageUrl paging against a Graph-style API", () => {
     const { startFakeServer } = await import("../fakes/server.ts");
     fake = await startFakeServer((request) =>
       request.path === "/services/data/v58.0/query"
-        ? { json: { records: [1, 2], nextRecordsUrl: "/services/data/v58.0/query/01gXX-2000" } }
-        : { json: { records: [3], done: true } },
+        ? {
+            json: {
+              records: [{ id: 1 }, { id: 2 }],
+              nextRecordsUrl: "/services/data/v58.0/query/01gXX-2000",
+            },
+          }
+        : { json: { records: [{ id: 3 }], done: true } },
     );
     const connector = makeConnector({
       request: {
@@ -106,7 +111,7 @@ describe("NextPageUrl paging against a Graph-style API", () => {
     const pages = await collect(
       engine.pollWindow(connector, windowOf("2026-01-01T00:00:00Z", "2026-01-01T00:05:00Z")),
     );
-    expect(pages.map((p) => p.events)).toEqual([[1, 2], [3]]);
+    expect(pages.map((p) => p.events)).toEqual([[{ id: 1 }, { id: 2 }], [{ id: 3 }]]);
     expect(fake.requests.map((r) => `${r.path}?${r.rawQuery}`)).toEqual([
       "/services/data/v58.0/query?q=SELECT+Id+FROM+EventLogFile",
       "/services/data/v58.0/query/01gXX-2000?",
@@ -119,8 +124,14 @@ describe("NextPageUrl with nextPageParaName", () => {
     const { startFakeServer } = await import("../fakes/server.ts");
     fake = await startFakeServer((request) =>
       request.path === "/search"
-        ? { json: { hits: [1, 2], scrollId: "s-1" } }
-        : { json: { hits: request.query.scroll_id === "s-1" ? [3] : [], scrollId: "s-2", more: false } },
+        ? { json: { hits: [{ id: 1 }, { id: 2 }], scrollId: "s-1" } }
+        : {
+            json: {
+              hits: request.query.scroll_id === "s-1" ? [{ id: 3 }] : [],
+              scrollId: "s-2",
+              more: false,
+            },
+          },
     );
     const connector = makeConnector({
       request: { apiEndpoint: `${fake.origin}/search`, queryParameters: { q: "*" } },
@@ -139,7 +150,7 @@ describe("NextPageUrl with nextPageParaName", () => {
       engine.pollWindow(connector, windowOf("2026-01-01T00:00:00Z", "2026-01-01T00:05:00Z")),
     );
     // The first page has no `more` flag, so paging continues; the second says false.
-    expect(pages.map((p) => p.events)).toEqual([[1, 2], [3]]);
+    expect(pages.map((p) => p.events)).toEqual([[{ id: 1 }, { id: 2 }], [{ id: 3 }]]);
     expect(fake.requests.map((r) => `${r.path}?${r.rawQuery}`)).toEqual([
       "/search?q=*",
       "/search/scroll?scroll=1m&scroll_id=s-1",

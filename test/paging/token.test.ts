@@ -102,8 +102,8 @@ describe("NextPageToken paging", () => {
 
   it("token from a response header goes back in a request header (the ETag example)", async () => {
     const pagesByTag: Record<string, { tag?: string; items: number[] }> = {
-      "": { tag: 'W/"p2"', items: [1, 2] },
-      'W/"p2"': { tag: 'W/"p3"', items: [3] },
+      "": { tag: 'W/"p2"', items: [{ id: 1 }, { id: 2 }] },
+      'W/"p2"': { tag: 'W/"p3"', items: [{ id: 3 }] },
       'W/"p3"': { items: [] },
     };
     fake = await startFakeServer((request): FakeResponse => {
@@ -127,7 +127,7 @@ describe("NextPageToken paging", () => {
     const pages = await collect(
       engine.pollWindow(connector, windowOf("2026-01-01T00:00:00Z", "2026-01-01T00:05:00Z")),
     );
-    expect(pages.map((p) => p.events)).toEqual([[1, 2], [3], []]);
+    expect(pages.map((p) => p.events)).toEqual([[{ id: 1 }, { id: 2 }], [{ id: 3 }], []]);
     expect(fake.requests.map((r) => [r.rawQuery, r.headers.etag])).toEqual([
       ["since=1767225600", undefined],
       ["since=1767225600", 'W/"p2"'],
@@ -138,8 +138,8 @@ describe("NextPageToken paging", () => {
   it("stops when hasNextFlagJsonPath is false even if a token is present", async () => {
     fake = await startFakeServer((request) =>
       request.query.cursor
-        ? { json: { data: [3], meta: { next: "c3", more: false } } }
-        : { json: { data: [1, 2], meta: { next: "c2", more: true } } },
+        ? { json: { data: [{ id: 3 }], meta: { next: "c3", more: false } } }
+        : { json: { data: [{ id: 1 }, { id: 2 }], meta: { next: "c2", more: true } } },
     );
     const connector = makeConnector({
       request: { apiEndpoint: `${fake.origin}/e` },
@@ -155,7 +155,7 @@ describe("NextPageToken paging", () => {
     const pages = await collect(
       engine.pollWindow(connector, windowOf("2026-01-01T00:00:00Z", "2026-01-01T00:05:00Z")),
     );
-    expect(pages.map((p) => p.events)).toEqual([[1, 2], [3]]);
+    expect(pages.map((p) => p.events)).toEqual([[{ id: 1 }, { id: 2 }], [{ id: 3 }]]);
     expect(fake.requests.map((r) => r.query.cursor)).toEqual([undefined, "c2"]);
   });
 });
@@ -219,7 +219,9 @@ describe("PersistentToken paging against a server-side cursor API", () => {
 describe("pagingQueryParamOnly", () => {
   it("sends only the paging parameters on follow-up requests", async () => {
     fake = await startFakeServer((request) =>
-      request.query.cursor ? { json: { data: [3] } } : { json: { data: [1, 2], next: "c2" } },
+      request.query.cursor
+        ? { json: { data: [{ id: 3 }] } }
+        : { json: { data: [{ id: 1 }, { id: 2 }], next: "c2" } },
     );
     const connector = makeConnector({
       request: {
