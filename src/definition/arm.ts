@@ -238,7 +238,17 @@ function evaluate(node: Node, scope: ArmScope): unknown {
 }
 
 function member(target: unknown, key: unknown): unknown {
-  if (typeof target === "string" && typeof key === "number") return target[key];
+  if (typeof target === "string") {
+    // Environment variables hold text; the settings file and portal give arrays and objects as such.
+    const structured = jsonArrayOrObject(target);
+    if (structured === undefined) {
+      throw new ArmExpressionError(
+        `an array or object to take [${JSON.stringify(key)}] of (an environment variable holds text: write it as JSON, e.g. ["a","b"] or {"k":"v"}, or give the value in the settings file)`,
+        `the text ${JSON.stringify(target.slice(0, 60))}`,
+      );
+    }
+    return member(structured, key);
+  }
   if (typeof target === "object" && target !== null && (typeof key === "number" || typeof key === "string")) {
     const value = (target as Record<string | number, unknown>)[key];
     if (value !== undefined) return value;
@@ -247,6 +257,16 @@ function member(target: unknown, key: unknown): unknown {
     `a value at [${JSON.stringify(key)}]`,
     `nothing there in ${JSON.stringify(target).slice(0, 60)}`,
   );
+}
+
+function jsonArrayOrObject(text: string): object | undefined {
+  if (!/^\s*[[{]/.test(text)) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return typeof parsed === "object" && parsed !== null ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function call(name: string, argNodes: Node[], scope: ArmScope): unknown {

@@ -105,8 +105,12 @@ class Binder {
   }
 
   private evaluateExpression(text: string, body: string, path: JsonPathSegment[]): unknown {
+    let readSecret = false;
     const scope: ArmScope = {
-      parameter: (name) => this.resolve(name, `parameters('${name}')`, path),
+      parameter: (name) => {
+        readSecret ||= this.result.secretNames.has(name);
+        return this.resolve(name, `parameters('${name}')`, path);
+      },
       variable: (name) => {
         const variables = this.context.template.variables;
         if (!(name in variables))
@@ -124,8 +128,8 @@ class Binder {
     } catch (error) {
       if (!(error instanceof ArmExpressionError)) throw error;
       const got = error.got ?? `ARM expression ${JSON.stringify(text)}`;
-      // An argument error quotes the argument, which may be a bound secret.
-      const leaks = [...this.result.secretValues].some((secret) => got.includes(secret));
+      // An argument error quotes the argument, which may be a bound secret or a cut of one.
+      const leaks = readSecret || [...this.result.secretValues].some((secret) => got.includes(secret));
       this.addError(path, error.expected, leaks ? "<secret>" : got);
       return text;
     }

@@ -100,6 +100,47 @@ describe("binding placeholders and ARM expressions", () => {
     });
   });
 
+  it("parses an environment value written as a JSON array or object when the expression takes [n] or .prop of it", () => {
+    const resource = withProperties((p) => {
+      p.request = {
+        apiEndpoint: "https://api.example.test",
+        queryParameters: {
+          truncation_limit: "[[parameters('limits')[0]]",
+          stream: "[[parameters('dcr').streamName]",
+        },
+      };
+    });
+
+    const result = loadObject(resource, {
+      env: {
+        CCP_T_PASSWORD: "test-password-t1",
+        CCP_T_LIMITS: '["500", "1000"]',
+        CCP_T_DCR: '{"streamName": "Custom-X"}',
+      },
+    });
+
+    expect(errorMessages(result)).toEqual([]);
+    expect(result.connectors[0]?.properties.request.queryParameters).toEqual({
+      truncation_limit: "500",
+      stream: "Custom-X",
+    });
+  });
+
+  it("says how to give an array when [n] meets plain text from the environment, instead of taking a character", () => {
+    const resource = withProperties((p) => {
+      p.request = {
+        apiEndpoint: "https://api.example.test",
+        queryParameters: { truncation_limit: "[[parameters('limits')[0]]" },
+      };
+    });
+
+    const result = loadObject(resource, { env: { CCP_T_PASSWORD: "test-password-t1", CCP_T_LIMITS: "500" } });
+
+    expect(errorMessages(result)).toEqual([
+      'bad.json: $.properties.request.queryParameters.truncation_limit — expected an array or object to take [0] of (an environment variable holds text: write it as JSON, e.g. ["a","b"] or {"k":"v"}, or give the value in the settings file), got the text "500"',
+    ]);
+  });
+
   it("coerces strings and casing where the schema expects numbers, booleans and enum values", () => {
     const resource = withProperties((p) => {
       p.Request = {
@@ -161,6 +202,24 @@ describe("binding placeholders and ARM expressions", () => {
     expect(errorMessages(result)).toEqual([
       "bad.json: $.properties.request.queryWindowInMin — expected an integer argument for int(), got <secret>",
     ]);
+  });
+
+  it.each([
+    ["[0] of plain text", "[[parameters('token')[0]]", `test-api-key-${"x".repeat(80)}`],
+    [
+      ".prop missing from a JSON object",
+      "[[parameters('token').b]",
+      JSON.stringify({ a: `test-api-key-${"x".repeat(80)}` }),
+    ],
+  ])("never quotes a secret, whole or cut, when %s fails", (_case, apiKey, token) => {
+    const resource = withProperties((p) => {
+      p.auth = { type: "APIKey", apiKey };
+    });
+
+    const result = loadObject(resource, { env: { CCP_T_TOKEN: token } });
+
+    expect(errorMessages(result)).toHaveLength(1);
+    expect(errorMessages(result)[0]).toMatch(/, got <secret>$/);
   });
 
   it("treats securestring template parameters as secrets", () => {
