@@ -136,6 +136,16 @@ export function lintProperties(p: ConnectorProperties): LintFinding[] {
         `${JSON.stringify(text)}: write OData keys bracketed, e.g. $['@odata.nextLink'] (a dot splits the key)`,
       );
     }
+    // Only request and paging values are sent; `{{x}}` left by structure-only validation is a placeholder.
+    if (path[0] === "request" || path[0] === "paging") {
+      for (const m of text.matchAll(/(?<!\{)\{([A-Za-z][\w.-]*)\}(?!\})/g)) {
+        add(
+          path,
+          "literal-token",
+          `${m[0]} is not a CCP runtime token: ccp-poller, like native CCP, sends it as written. If the API should get a value there, use one of ${runtimeTokens.map((t) => `{${t}}`).join(", ")}`,
+        );
+      }
+    }
     for (const m of text.matchAll(/\{(_[A-Za-z]+)\}/g)) {
       const token = m[1] as string;
       if (!(runtimeTokens as readonly string[]).includes(token)) {

@@ -69,6 +69,11 @@ describe("known-trap warnings", () => {
       [["unknown-runtime-token", "$.properties.request.queryParameters.to"]],
     ],
     [
+      "a {word} that is not a runtime token",
+      (p) => (p.request = { apiEndpoint: endpoint, queryParameters: { since: "{last_run_time}" } }),
+      [["literal-token", "$.properties.request.queryParameters.since"]],
+    ],
+    [
       "GET with isPostPayloadJson",
       (p) => (p.request = { apiEndpoint: endpoint, isPostPayloadJson: true }),
       [["get-with-json-body", "$.properties.request.isPostPayloadJson"]],
@@ -126,6 +131,18 @@ describe("known-trap warnings", () => {
     expect(loadObject(resource).warnings[0]?.message).toBe(
       'linkHeaderTokenJsonPath "https://api.example.test$.links.next" does not start with $: ccp-poller reads it as the name of a response header carrying RFC 8288 links (none by that name, so paging stops after the first page); native CCP reads this field as a JSONPath into the body (reference §4.2) and follows the Link header when one comes. If the next link is in the body, write the path alone: "$.links.next"',
     );
+  });
+
+  it("says a {word} goes out as written, as in native CCP, and which tokens exist", () => {
+    const resource = validResource();
+    (resource.properties as Properties).request = {
+      apiEndpoint: endpoint,
+      queryParametersTemplate: "{'since': '{last_run_time}', 'until': '{_QueryWindowEndTime}'}",
+    };
+
+    expect(loadObject(resource).warnings.map((w) => w.message)).toEqual([
+      "{last_run_time} is not a CCP runtime token: ccp-poller, like native CCP, sends it as written. If the API should get a value there, use one of {_QueryWindowStartTime}, {_QueryWindowEndTime}, {_QueryWindowStartDay}, {_QueryWindowEndDay}, {_APIKeyName}, {_APIKey}",
+    ]);
   });
 
   it('stays quiet about Meraki\'s "Link", which both readings follow to the Link header', () => {
