@@ -102,6 +102,25 @@ export function lintProperties(p: ConnectorProperties): LintFinding[] {
       `only ${present} is set: the window ${missing} is not sent, so consecutive windows can return the same events (duplicates) or miss late ones`,
     );
   }
+  if (auth.type !== "None") {
+    const endpoints: [JsonPathSegment[], string | undefined][] = [
+      [["request", "apiEndpoint"], request.apiEndpoint],
+      [
+        ["auth", "tokenEndpoint"],
+        auth.type === "OAuth2" || auth.type === "JwtToken" ? auth.tokenEndpoint : undefined,
+      ],
+      [["auth", "sessionLoginRequestUri"], auth.type === "Session" ? auth.sessionLoginRequestUri : undefined],
+      [["paging", "nextPageUrl"], paging.pagingType === "NextPageUrl" ? paging.nextPageUrl : undefined],
+    ];
+    for (const [path, url] of endpoints) {
+      if (url === undefined || !/^http:\/\//i.test(url) || isLoopback(url)) continue;
+      add(
+        path,
+        "plain-http-credentials",
+        `${path.at(-1)} is plain http:// and ${auth.type} auth puts credentials on these requests: they cross the network unencrypted. ccp-poller sends them anyway; native CCP polls https endpoints (every documented example and shipped connector does). Use https://`,
+      );
+    }
+  }
   if (/['"]$/.test(request.apiEndpoint)) {
     add(
       ["request", "apiEndpoint"],
@@ -159,6 +178,16 @@ export function lintProperties(p: ConnectorProperties): LintFinding[] {
     }
   });
   return findings;
+}
+
+/** Credentials to this machine never cross a network (local fakes, the demo). */
+function isLoopback(url: string): boolean {
+  try {
+    const host = new URL(url).hostname;
+    return host === "localhost" || host === "[::1]" || /^127\./.test(host);
+  } catch {
+    return false;
+  }
 }
 
 /** Left unbound by structure-only validation: a `{{placeholder}}` or an ARM expression. */

@@ -74,6 +74,23 @@ describe("known-trap warnings", () => {
       [["literal-token", "$.properties.request.queryParameters.since"]],
     ],
     [
+      "credentials sent to a plain http:// endpoint",
+      (p) => (p.request = { apiEndpoint: "http://api.example.test/v1/events" }),
+      [["plain-http-credentials", "$.properties.request.apiEndpoint"]],
+    ],
+    [
+      "an OAuth2 token endpoint over plain http://",
+      (p) =>
+        (p.auth = {
+          type: "OAuth2",
+          clientId: "test-client",
+          clientSecret: "{{password}}",
+          grantType: "client_credentials",
+          tokenEndpoint: "HTTP://login.example.test/token",
+        }),
+      [["plain-http-credentials", "$.properties.auth.tokenEndpoint"]],
+    ],
+    [
       "GET with isPostPayloadJson",
       (p) => (p.request = { apiEndpoint: endpoint, isPostPayloadJson: true }),
       [["get-with-json-body", "$.properties.request.isPostPayloadJson"]],
@@ -149,6 +166,22 @@ describe("known-trap warnings", () => {
     expect(
       warningsFor((p) => (p.paging = { pagingType: "LinkHeader", linkHeaderTokenJsonPath: "Link" })),
     ).toEqual([]);
+  });
+
+  it("says why plain http:// matters with credentials, and stays quiet without them or on this machine", () => {
+    const resource = validResource();
+    (resource.properties as Properties).request = { apiEndpoint: "http://api.example.test/v1/events" };
+
+    expect(loadObject(resource).warnings[0]?.message).toBe(
+      "apiEndpoint is plain http:// and Basic auth puts credentials on these requests: they cross the network unencrypted. ccp-poller sends them anyway; native CCP polls https endpoints (every documented example and shipped connector does). Use https://",
+    );
+    expect(
+      warningsFor((p) => {
+        p.auth = { type: "None" };
+        p.request = { apiEndpoint: "http://api.example.test/v1/events" };
+      }),
+    ).toEqual([]);
+    expect(warningsFor((p) => (p.request = { apiEndpoint: "http://127.0.0.1:8080/v1/events" }))).toEqual([]);
   });
 
   it("stays quiet on a clean definition", () => {
