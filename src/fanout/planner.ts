@@ -20,7 +20,7 @@ import type { FanoutRuntime } from "./runtime.ts";
 
 export interface ConnectorPlan {
   /** Why nothing is done for the connector this tick. */
-  skip?: "disabled" | "leased" | "queued";
+  skip?: "disabled" | "leased" | "queued" | "deferred";
   /** Range rows the watermark already covers (or a serial run that ended without deleting its row). */
   remove: RangeRow[];
   /** Accepted ranges exist: try to fold them into the watermark. */
@@ -60,6 +60,8 @@ export function planConnector(
   const plan: ConnectorPlan = { remove: [], fold: false, requeue: [], create: [] };
   if (row.disabledReason !== "") return { ...plan, skip: "disabled" };
   if (row.leaseUntil !== undefined && row.leaseUntil > now) return { ...plan, skip: "leased" };
+  // The upstream asked not to be called before then (a long Retry-After, recorded by an inline run).
+  if (row.notBefore !== undefined && row.notBefore > now) return { ...plan, skip: "deferred" };
   const committed = row.committedThrough;
   for (const range of ranges) {
     const covered = committed !== undefined && range.end <= committed;

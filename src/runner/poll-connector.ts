@@ -4,6 +4,7 @@
  * nothing after the failed window is attempted, so the watermark can never pass data that was not accepted.
  */
 import type { Connector } from "../definition/schema.ts";
+import { RateLimitedError } from "../engine/errors.ts";
 import { redact } from "../engine/redact.ts";
 import type { Clock, Engine, Logger, Window } from "../engine/types.ts";
 import { isPersistentPaging } from "../paging/index.ts";
@@ -70,7 +71,9 @@ export type ConnectorOutcome =
   | "failed"
   | "leased-elsewhere"
   | "lease-lost"
-  | "disabled";
+  | "disabled"
+  /** The upstream asked not to be called yet (NotBefore on the row): skipped without a request. */
+  | "deferred";
 
 export interface WindowReport {
   connectorId: string;
@@ -113,6 +116,11 @@ export async function pollConnector(
   const registered = await deps.store.register(connector);
   report.committedThrough = registered.committedThrough;
   if (registered.disabledReason !== "") return { ...report, outcome: "disabled" };
+  if (registered.notBefore !== undefined && deps.clock.now() < registered.notBefore) {
+    const error = `upstream asked to wait until ${registered.notBefore.toISOString()}; not polled before then`;
+    deps.logger.info("connector deferred", { connectorId: connector.id, notBefore: registered.notBefore });
+    return { ...report, outcome: "deferred", error };
+  }
 
   const lease = await deps.store.acquireLease(
     connector.id,
@@ -125,7 +133,10 @@ export async function pollConnector(
   if (!lease) return { ...report, outcome: "leased-elsewhere" };
   try {
     const row = await lease.read();
-    const windows = deps.engine.planWindows(connector, row.committedThrough, {
+    // Nothing committed yet but a first window failed: start there again, not from a look-back of the new now,
+    // which would skip that window for good.
+    const resumeAt = row.committedThrough ?? row.windowInFlight?.start;
+    const windows = deps.engine.planWindows(connector, resumeAt, {
       now: deps.clock.now(),
       ...(options.initialLookbackMin !== undefined ? { initialLookbackMin: options.initialLookbackMin } : {}),
       ...(options.maxWindows !== undefined ? { maxWindows: options.maxWindows } : {}),
@@ -245,7 +256,12 @@ async function pollWindow(
   const report = windowReport(connector, window, delivery);
   let row: WatermarkRow;
   if (delivery.error !== undefined) {
-    row = await lease.failWindow(window, delivery.error, report.counts);
+    row = await lease.failWindow(
+      window,
+      delivery.error,
+      report.counts,
+      upstreamNotBefore(deps, delivery.error),
+    );
   } else {
     if (delivery.deadLettered > 0)
       await lease.recordDeadLetter(delivery.deadLettered, delivery.deadLetterLocation);
@@ -260,6 +276,15 @@ async function pollWindow(
     recordHealth: (note) => lease.recordHealth(note),
   });
   return { report, cursor: delivery.cursor };
+}
+
+/**
+ * When the upstream itself asked for a wait longer than the client would sleep (429 with Retry-After or a reset
+ * header), the instant before which asking again is pointless. The client's own QPS budget is not such a wait.
+ */
+function upstreamNotBefore(deps: Pick<RunnerDeps, "clock">, error: unknown): Date | undefined {
+  if (!(error instanceof RateLimitedError) || error.status === undefined) return undefined;
+  return new Date(deps.clock.now().getTime() + error.requestedWaitMs);
 }
 
 /**

@@ -40,8 +40,11 @@ export interface Lease {
    * `cursor` (Persistent* paging) moves in the same write; undefined keeps the stored cursor.
    */
   commitWindow(window: Window, counts: WindowCounts, cursor?: string): Promise<WatermarkRow>;
-  /** Records a failed attempt; CommittedThrough and the cursor stay where they are. */
-  failWindow(window: Window, error: unknown, counts: WindowCounts): Promise<WatermarkRow>;
+  /**
+   * Records a failed attempt; CommittedThrough and the cursor stay where they are. `notBefore`: the upstream
+   * asked not to be called before then (kept until a window commits).
+   */
+  failWindow(window: Window, error: unknown, counts: WindowCounts, notBefore?: Date): Promise<WatermarkRow>;
   /**
    * Records what the health reporter (src/health) last did: the status and time of the last record sent, or
    * why sending failed (empty `error` clears it). Fields left out keep their stored values.
@@ -200,6 +203,7 @@ export function openLease(
           windowInFlight: undefined,
           windowAttempts: 0,
           consecutiveFailures: 0,
+          notBefore: undefined,
           lastSuccessAt: now,
           lastWindow: counts,
           totals: addTotals(current.totals, counts),
@@ -210,7 +214,7 @@ export function openLease(
       return committed;
     },
 
-    async failWindow(window, error, counts) {
+    async failWindow(window, error, counts, notBefore) {
       const kind = errorKind(error);
       const message = limitText(redactError(errorMessage(error), secrets), limits.errorChars);
       const record = historyRecord(window, "Failed", counts, kind, message);
@@ -224,6 +228,7 @@ export function openLease(
           lastErrorAt: now,
           lastErrorKind: kind,
           lastError: message,
+          notBefore,
           lastWindow: counts,
           totals: addTotals(current.totals, counts),
         }),

@@ -50,6 +50,8 @@ export interface WatermarkRow {
   lastErrorAt: Date | undefined;
   lastErrorKind: string;
   lastError: string;
+  /** The upstream asked (429 with a long Retry-After) not to be called before this instant; runs skip until then. */
+  notBefore: Date | undefined;
   lastWindow: WindowCounts;
   /** Everything the sink accepted, including duplicates from retried windows. */
   totals: TotalCounts;
@@ -110,6 +112,7 @@ export function emptyRow(connectorId: string): WatermarkRow {
     lastErrorAt: undefined,
     lastErrorKind: "",
     lastError: "",
+    notBefore: undefined,
     lastWindow: zero,
     totals: { fetched: 0, sent: 0, accepted: 0 },
     cursor: undefined,
@@ -146,6 +149,7 @@ export function deriveStatus(
     | "committedThrough"
     | "windowMinutes"
     | "delayMinutes"
+    | "notBefore"
   >,
   now: Date,
   policy: StatusPolicy = defaultStatusPolicy,
@@ -163,9 +167,13 @@ export function deriveStatus(
       row.windowInFlight === undefined
         ? ""
         : ` on window ${formatWindow(row.windowInFlight)} (attempt ${row.windowAttempts})`;
+    const paused =
+      row.notBefore !== undefined && row.notBefore > now
+        ? `; upstream asked to wait until ${row.notBefore.toISOString()}, no request before then`
+        : "";
     return {
       status: "Failing",
-      statusReason: `${row.consecutiveFailures} consecutive failed attempt(s), last ${row.lastErrorKind || "error"}${window}; ${lagText}`,
+      statusReason: `${row.consecutiveFailures} consecutive failed attempt(s), last ${row.lastErrorKind || "error"}${window}; ${lagText}${paused}`,
       lagMinutes,
     };
   }
@@ -263,6 +271,7 @@ export function rowToEntity(
     LastErrorAt: isoOrEmpty(row.lastErrorAt),
     LastErrorKind: limitText(row.lastErrorKind, 200),
     LastError: limitText(row.lastError, limits.errorChars),
+    NotBefore: isoOrEmpty(row.notBefore),
     ...counts("LastWindow", row.lastWindow, [
       "fetched",
       "extracted",
@@ -358,6 +367,7 @@ export function entityToRow(
     lastErrorAt: time("LastErrorAt"),
     lastErrorKind: text("LastErrorKind"),
     lastError: text("LastError"),
+    notBefore: time("NotBefore"),
     lastWindow: {
       fetched: count("LastWindowFetched"),
       extracted: count("LastWindowExtracted"),

@@ -27,6 +27,8 @@ export interface StatusLine {
   /** "<ISO start> → <ISO end>" of the window being retried or polled; null when none. */
   windowInFlight: string | null;
   windowAttempts: number;
+  /** ISO time the upstream asked not to be called before (a long Retry-After); null when none. */
+  notBefore: string | null;
   totalAccepted: number;
   deadLetterCount: number;
   definitionFile: string;
@@ -70,6 +72,7 @@ function toLine(row: WatermarkRow): StatusLine {
     lastError: row.lastError,
     windowInFlight: row.windowInFlight === undefined ? null : formatWindow(row.windowInFlight),
     windowAttempts: row.windowAttempts,
+    notBefore: iso(row.notBefore),
     totalAccepted: row.totals.accepted,
     deadLetterCount: row.deadLetterCount,
     definitionFile: row.definitionFile,

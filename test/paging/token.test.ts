@@ -101,7 +101,7 @@ describe("NextPageToken paging", () => {
   });
 
   it("token from a response header goes back in a request header (the ETag example)", async () => {
-    const pagesByTag: Record<string, { tag?: string; items: number[] }> = {
+    const pagesByTag: Record<string, { tag?: string; items: { id: number }[] }> = {
       "": { tag: 'W/"p2"', items: [{ id: 1 }, { id: 2 }] },
       'W/"p2"': { tag: 'W/"p3"', items: [{ id: 3 }] },
       'W/"p3"': { items: [] },

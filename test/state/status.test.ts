@@ -14,6 +14,7 @@ const healthyRow = {
   committedThrough: minutesAgo(3),
   windowMinutes: 5,
   delayMinutes: 0,
+  notBefore: undefined,
 };
 
 describe("deriveStatus", () => {

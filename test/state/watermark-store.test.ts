@@ -130,6 +130,7 @@ describe("watermark row", () => {
         "LastWindowSent": 0,
         "LeaseOwner": "runner-1",
         "LeaseUntil": "2026-03-01T00:21:03.000Z",
+        "NotBefore": "",
         "PersistentCursor": "cursor-page-3",
         "Status": "Failing",
         "StatusReason": "1 consecutive failed attempt(s), last HttpStatusError (http-status) on window 2026-03-01T00:05:00.000Z → 2026-03-01T00:10:00.000Z (attempt 1); 6 min behind",

@@ -105,7 +105,11 @@ export function statusTable(lines: readonly StatusLine[]): string[] {
       line.lastSuccessAt ?? "never",
       String(line.consecutiveFailures),
       line.windowInFlight === null ? "-" : `${line.windowInFlight} (attempt ${line.windowAttempts})`,
-      shorten(line.lastError, errorColumnChars),
+      // A long Retry-After is why nothing moves: say so before the error that reported it.
+      shorten(
+        line.notBefore === null ? line.lastError : `no request before ${line.notBefore}: ${line.lastError}`,
+        errorColumnChars,
+      ),
     ]),
   );
 }
