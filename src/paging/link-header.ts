@@ -5,14 +5,18 @@ import type { PageResult, PagingConfigOf, PagingContext, PagingSession, PagingSt
 type LinkHeaderConfig = PagingConfigOf<"LinkHeader"> | PagingConfigOf<"PersistentLinkHeader">;
 
 /**
- * The next link: from the body when `linkHeaderTokenJsonPath` is a JSONPath, else from the RFC 8288 header
- * it names (Meraki writes `"Link"` there), else from `Link`; the entry whose rel is `linkHeaderRelLinkName`.
+ * The next link: the RFC 8288 `Link` header's entry whose rel is `linkHeaderRelLinkName`; when the response has
+ * none, `linkHeaderTokenJsonPath` (the legacy docs: used "if the LinkHeader isn't defined in the response
+ * header"), read from the body when it is a JSONPath, else as the name of another link header (Meraki writes
+ * `"Link"` there). A value that is neither (an ARM concat put a host before `$.…`) finds nothing by itself, and
+ * validate warns about it (link-path-not-jsonpath).
  */
 function nextLink(config: LinkHeaderConfig, page: PageResult): string | undefined {
+  const fromLink = linkFromHeader(page.response.headers.link, config.linkHeaderRelLinkName);
   const source = config.linkHeaderTokenJsonPath;
-  if (source && isJsonPath(source)) return readToken(page, source, undefined);
-  const header = page.response.headers[(source || "link").toLowerCase()];
-  return linkFromHeader(header, config.linkHeaderRelLinkName);
+  if (fromLink !== undefined || !source) return fromLink;
+  if (isJsonPath(source)) return readToken(page, source, undefined);
+  return linkFromHeader(page.response.headers[source.toLowerCase()], config.linkHeaderRelLinkName);
 }
 
 function linkHeaderSession(persistent: boolean) {

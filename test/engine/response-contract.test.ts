@@ -151,4 +151,24 @@ describe("LinkHeader: an empty page with a next link", () => {
     expect(got.flatMap((p) => p.events)).toEqual([]);
     expect(fake.requests).toHaveLength(1);
   });
+
+  it("reads the Link header when linkHeaderTokenJsonPath names nothing there (an ARM concat put a host before $.…)", async () => {
+    const all = Array.from({ length: 30 }, (_, i) => ({ id: i + 1 }));
+    fake = await startFakeServer((request) => {
+      const page = Number(request.query.page ?? 0);
+      const headers: Record<string, string> =
+        page < 2 ? { link: `<${fake?.origin}/events?page=${page + 1}>; rel="next"` } : {};
+      return { json: all.slice(page * 10, page * 10 + 10), headers };
+    });
+    const connector = makeConnector({
+      request: { apiEndpoint: `${fake.origin}/events`, queryWindowInMin: 5 },
+      paging: { pagingType: "LinkHeader", linkHeaderTokenJsonPath: "https://api.example.test$.links.next" },
+      response: { eventsJsonPaths: ["$"] },
+    });
+    const { engine } = testEngine();
+    const got = await collect(
+      engine.pollWindow(connector, windowOf("2026-01-01T00:00:00Z", "2026-01-01T00:05:00Z")),
+    );
+    expect(got.flatMap((p) => p.events)).toHaveLength(30);
+  });
 });
