@@ -37,7 +37,8 @@ type Expr =
   | { kind: "binary"; op: string; left: Expr; right: Expr };
 
 type Step =
-  | { op: "project" | "extend"; columns: { name: string; expr: Expr }[] }
+  | { op: "project"; columns: { name: string; expr: Expr }[] }
+  | { op: "extend"; columns: { name: string; expr: Expr }[] }
   | { op: "mv-expand"; name: string; expr: Expr }
   | { op: "where"; expr: Expr };
 
@@ -118,7 +119,8 @@ class Parser {
       if (operator?.type !== "ident")
         throw new KqlError(`expected an operator after |, found ${this.describe(operator)}`);
       const name = operator.text.toLowerCase();
-      if (name === "project" || name === "extend") steps.push({ op: name, columns: this.assignments() });
+      if (name === "project") steps.push({ op: "project", columns: this.assignments() });
+      else if (name === "extend") steps.push({ op: "extend", columns: this.assignments() });
       else if (name === "mv-expand" || name === "mvexpand")
         steps.push({ op: "mv-expand", ...this.assignment() });
       else if (name === "where") steps.push({ op: "where", expr: this.expression() });
