@@ -44,9 +44,10 @@ export function formatWarning(warning: DefinitionWarning): string {
 export const refusalCodes = {
   "unsupported-kind": "the resource kind is not a REST poller (OCI, GCP, Push, StorageAccountBlobContainer…)",
   "unsupported-auth":
-    "the auth type serves other connector kinds (AWS, GCP, GitHub, ServiceBus, Oracle, CiscoDuo)",
+    "an auth type this poller has no strategy for: AWS, GCP, GitHub, ServiceBus, Oracle (other connector kinds) or any type outside the list (AliCloudSlsV1…)",
   "legacy-timestamp-paging": "legacy pagingType TimeStamp has no RestApiPoller equivalent",
-  "nested-steps": "nested multi-step polling (stepInfo/stepCollectorConfigs) is not run by the engine",
+  "nested-steps":
+    "a nested step that cannot run: a KQL operator outside the subset, an unknown stepId, a cycle, a join without a column name, or a child auth type for other kinds",
   "paging-condition": "paging.condition holds JavaScript-like expressions, which are never evaluated",
   "token-transform": "paging.tokenTransform reshapes tokens in ways the engine does not implement",
   "logic-apps-expression": "a value is a Logic Apps expression (@variables(…)), not CCP syntax",

@@ -2,6 +2,7 @@
 import { armExpressionBody } from "./arm.ts";
 import type { JsonPathSegment } from "./errors.ts";
 import { isRecord } from "./keys.ts";
+import { lintNested } from "./lint-nested.ts";
 import type { ConnectorProperties } from "./schema.ts";
 
 export interface LintFinding {
@@ -177,6 +178,7 @@ export function lintProperties(p: ConnectorProperties): LintFinding[] {
       }
     }
   });
+  findings.push(...lintNested(p));
   return findings;
 }
 

@@ -1,6 +1,7 @@
 /** Features this poller deliberately does not run, detected on the raw properties before anything else. */
 import type { JsonPathSegment, RefusalCode } from "./errors.ts";
 import { findKey, isRecord } from "./keys.ts";
+import { findNestedRefusal } from "./refuse-nested.ts";
 import { unsupportedAuthTypes } from "./schema.ts";
 
 export interface RawRefusal {
@@ -56,16 +57,8 @@ export function findRefusal(properties: Record<string, unknown>): RawRefusal | u
       reason: `stream ${String(dcr[streamKey])} is Sentinel-internal; the Logs Ingestion API accepts only Custom-* streams declared in your DCR`,
     };
   }
-  for (const name of ["stepInfo", "stepCollectorConfigs"]) {
-    const key = findKey(properties, name);
-    if (key !== undefined) {
-      return {
-        path: [key],
-        code: "nested-steps",
-        reason: "nested multi-step polling is not run by this engine",
-      };
-    }
-  }
+  const nested = findNestedRefusal(properties);
+  if (nested) return nested;
   const pagingKey = findKey(properties, "paging");
   const paging = pagingKey === undefined ? undefined : properties[pagingKey];
   if (pagingKey !== undefined && isRecord(paging)) {

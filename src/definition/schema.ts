@@ -276,8 +276,46 @@ export const dcrConfig = z.object({
 export const stepInfo = z.object({
   stepType: z.literal("Nested"),
   nextSteps: z
-    .array(z.object({ stepId: z.string().min(1), stepPlaceholdersParsingKql: z.string().optional() }))
+    .array(
+      z.object({
+        stepId: z.string().min(1).describe("A key of the root's stepCollectorConfigs."),
+        stepPlaceholdersParsingKql: z
+          .string()
+          .default("source")
+          .describe(
+            "KQL over `source` (one `data` column: the record as JSON). One child call per output row; each column fills `$column$`.",
+          ),
+      }),
+    )
+    .min(1)
     .max(3),
+});
+
+/** A child step (reference §7): runs once per placeholder row of each record of the step above it. */
+export const stepCollectorConfig = z.object({
+  request: requestConfig.extend({
+    queryTimeFormat: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("Absent: the parent's, for `{_QueryWindowStartTime}` of the parent's window."),
+    headers: stringMap.optional().describe("Absent: the parent's headers."),
+    maxParallelism: z
+      .number()
+      .int()
+      .min(1)
+      .default(15)
+      .describe("Child calls of this step in flight at once."),
+  }),
+  response: responseConfig,
+  auth: authConfig.optional().describe("Absent: the parent's authenticator (and its cached token)."),
+  paging: pagingConfig.optional().describe("Absent: no paging. Persistent* types page within the call only."),
+  shouldJoinNestedData: z
+    .boolean()
+    .default(false)
+    .describe("true: the parent record is sent with this step's events in `joinedDataStepName`."),
+  joinedDataStepName: z.string().min(1).optional(),
+  stepInfo: stepInfo.optional().describe("Steps below this one, from the root's stepCollectorConfigs."),
 });
 
 // ---------------------------------------------------------------- the connector
@@ -297,7 +335,12 @@ export const connectorProperties = z.object({
   response: responseConfig,
   dcrConfig: dcrConfig.optional(),
   stepInfo: stepInfo.optional(),
-  stepCollectorConfigs: z.record(z.string(), z.looseObject({})).optional(),
+  stepCollectorConfigs: z.record(z.string(), stepCollectorConfig).optional(),
+  shouldJoinNestedData: z
+    .boolean()
+    .optional()
+    .describe("Ignored on the root (reference §9 A21): set it on a child."),
+  joinedDataStepName: z.string().optional().describe("Ignored on the root (reference §9 A21)."),
 });
 
 export type AuthConfig = z.output<typeof authConfig>;
@@ -308,6 +351,7 @@ export type PagingConfig = z.output<typeof pagingConfig>;
 export type PagingType = PagingConfig["pagingType"];
 export type ResponseConfig = z.output<typeof responseConfig>;
 export type DcrConfig = z.output<typeof dcrConfig>;
+export type StepCollectorConfig = z.output<typeof stepCollectorConfig>;
 export type ConnectorProperties = z.output<typeof connectorProperties>;
 
 /** The internal model: what the engine, state and sink consume. The legacy shape never gets this far. */

@@ -198,10 +198,42 @@ describe("refusals", () => {
       "$.properties.auth.type",
     ],
     [
-      "nested steps",
-      (p) => (p.stepInfo = { stepType: "Nested", nextSteps: [] }),
+      "a nested step whose KQL uses an operator outside the subset",
+      (p) => {
+        p.stepInfo = {
+          stepType: "Nested",
+          nextSteps: [{ stepId: "c", stepPlaceholdersParsingKql: "source | take 1" }],
+        };
+        p.stepCollectorConfigs = {
+          c: { request: { apiEndpoint: endpoint }, response: { eventsJsonPaths: ["$"] } },
+        };
+      },
       "nested-steps",
-      "$.properties.stepInfo",
+      "$.properties.stepInfo.nextSteps[0].stepPlaceholdersParsingKql",
+    ],
+    [
+      "a nested stepId that names none of several steps",
+      (p) => {
+        const step = { request: { apiEndpoint: endpoint }, response: { eventsJsonPaths: ["$"] } };
+        p.stepInfo = { stepType: "Nested", nextSteps: [{ stepId: "missing" }] };
+        p.stepCollectorConfigs = { c: step, d: step };
+      },
+      "nested-steps",
+      "$.properties.stepInfo.nextSteps[0].stepId",
+    ],
+    [
+      "nested steps that form a cycle",
+      (p) => {
+        const child = (next: string) => ({
+          request: { apiEndpoint: endpoint },
+          response: { eventsJsonPaths: ["$"] },
+          stepInfo: { stepType: "Nested", nextSteps: [{ stepId: next }] },
+        });
+        p.stepInfo = { stepType: "Nested", nextSteps: [{ stepId: "a" }] };
+        p.stepCollectorConfigs = { a: child("b"), b: child("a") };
+      },
+      "nested-steps",
+      "$.properties.stepCollectorConfigs.b.stepInfo.nextSteps[0].stepId",
     ],
     [
       "a paging condition",
