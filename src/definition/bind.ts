@@ -33,7 +33,8 @@ export interface BindResult {
 }
 
 const placeholderPattern = /\{\{([^{}]+?)\}\}/g;
-const parameterReference = /parameters\(\s*'([^']+)'\s*\)/gi;
+/** `parameters('x')`, and `variables('x')` a user supplies when the mainTemplate is not in the file. */
+const parameterReference = /(?:parameters|variables)\(\s*'([^']+)'\s*\)/gi;
 
 /** Setting names referenced inside secret auth fields (and `securestring` template parameters). */
 export function findSecretNames(properties: unknown, template: TemplateContext): Set<string> {
@@ -113,9 +114,16 @@ class Binder {
       },
       variable: (name) => {
         const variables = this.context.template.variables;
-        if (!(name in variables))
-          throw new ArmExpressionError(`a variable named '${name}' in the template`, "nothing");
-        return variables[name];
+        if (name in variables) return variables[name];
+        readSecret ||= this.result.secretNames.has(name);
+        // A connector file cut out of its solution still reads the mainTemplate's variables: the user
+        // supplies them as settings (CloudGuard, Ermes).
+        return this.resolve(
+          name,
+          `variables('${name}') (a variable of the solution's mainTemplate, absent from this file)`,
+          path,
+          { templateDefault: false },
+        );
       },
     };
     try {
@@ -136,7 +144,12 @@ class Binder {
   }
 
   /** A setting's value, or `unbound` (after recording an error in `error` mode). */
-  private resolve(name: string, shownAs: string, path: JsonPathSegment[]): unknown {
+  private resolve(
+    name: string,
+    shownAs: string,
+    path: JsonPathSegment[],
+    { templateDefault = true } = {},
+  ): unknown {
     const isSecret = this.result.secretNames.has(name);
     const { settings } = this.context;
     const found = settings.lookup(name, isSecret);
@@ -152,7 +165,7 @@ class Binder {
       );
       return unbound;
     }
-    const fallback = this.templateDefault(name);
+    const fallback = templateDefault ? this.templateDefault(name) : undefined;
     if (fallback !== undefined) return fallback;
     if (this.context.unboundMode === "error") {
       this.addError(path, `a value for ${shownAs} from ${settings.where(name, isSecret)}`, "nothing");

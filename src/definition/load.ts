@@ -11,6 +11,7 @@ import { armExpressionBody } from "./arm.ts";
 import { bindValues } from "./bind.ts";
 import { canonicalizeKeys, pathKey } from "./canonicalize.ts";
 import { coerceToSchema } from "./coerce.ts";
+import { completeDestination } from "./destination.ts";
 import type { DefinitionWarning, JsonPathSegment, Refusal } from "./errors.ts";
 import { DefinitionError, formatJsonPath } from "./errors.ts";
 import { isRecord } from "./keys.ts";
@@ -191,6 +192,7 @@ function loadCandidate(
   }
   const tree = canonical.value as Record<string, unknown>;
   if (candidate.sourceKind === "APIPolling") completeLegacyDefinition(tree);
+  completeDestination(tree);
   const definitionHash = createHash("sha256").update(canonicalJson(tree)).digest("hex").slice(0, 16);
 
   const unboundMode = options.unbound ?? "error";

@@ -2,12 +2,30 @@
 import type { JsonPathSegment, RefusalCode } from "./errors.ts";
 import { findKey, isRecord } from "./keys.ts";
 import { findNestedRefusal } from "./refuse-nested.ts";
-import { unsupportedAuthTypes } from "./schema.ts";
+import { authConfig, unsupportedAuthTypes } from "./schema.ts";
+import { discriminatorValues } from "./zod-walk.ts";
 
 export interface RawRefusal {
   path: JsonPathSegment[];
   code: RefusalCode;
   reason: string;
+}
+
+const unsupported: readonly string[] = unsupportedAuthTypes;
+/** The auth types the engine has a strategy for, from the schema (its discriminator values). */
+const supportedAuthTypes = authConfig.options
+  .flatMap((option) => discriminatorValues(option, "type"))
+  .filter((type) => !unsupported.includes(type));
+
+function knownAuthType(type: string): { name: string; supported: boolean } | undefined {
+  const match = (t: string) => t.toLowerCase() === type.toLowerCase();
+  const name = supportedAuthTypes.find(match) ?? unsupported.find(match);
+  return name === undefined ? undefined : { name, supported: supportedAuthTypes.includes(name) };
+}
+
+/** A value written in the file, not an ARM expression or a `{{placeholder}}` bound later. */
+function isLiteral(text: string): boolean {
+  return !text.trim().startsWith("[") && !text.includes("{{");
 }
 
 export function findRefusal(properties: Record<string, unknown>): RawRefusal | undefined {
@@ -16,14 +34,14 @@ export function findRefusal(properties: Record<string, unknown>): RawRefusal | u
   if (authKey !== undefined && isRecord(auth)) {
     const typeKey = findKey(auth, "type", "authType");
     const type = typeKey === undefined ? undefined : auth[typeKey];
-    const unsupported = unsupportedAuthTypes.find(
-      (t) => typeof type === "string" && t.toLowerCase() === type.toLowerCase(),
-    );
-    if (typeKey !== undefined && unsupported !== undefined) {
+    const known = typeof type === "string" && isLiteral(type) ? knownAuthType(type) : undefined;
+    // A type outside the list (AliCloudSlsV1, VisaXpayToken…) is a connector this poller cannot sign for:
+    // a refusal with its name, not a schema error. An expression or placeholder is checked after binding.
+    if (typeKey !== undefined && typeof type === "string" && isLiteral(type) && !known?.supported) {
       return {
         path: [authKey, typeKey],
         code: "unsupported-auth",
-        reason: `auth type ${unsupported} is not a REST polling auth (supported: Basic, APIKey, OAuth2, JwtToken, Session, None)`,
+        reason: `auth type ${known?.name ?? type} is not a REST polling auth this poller runs (supported: ${supportedAuthTypes.join(", ")})`,
       };
     }
   }
