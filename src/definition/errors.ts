@@ -53,7 +53,7 @@ export const refusalCodes = {
   "logic-apps-expression": "a value is a Logic Apps expression (@variables(…)), not CCP syntax",
   "basic-token-login": "auth type Basic with a TokenEndpoint: an undocumented login-for-token flow",
   "builtin-stream":
-    "dcrConfig.streamName is a Sentinel-internal SENTINEL_* stream, not a Custom-* DCR stream",
+    "dcrConfig.streamName is a Sentinel-owned stream (SENTINEL_*, ILUMIO_INSIGHTS…) and no Custom-* stream is mapped to it in CCP_<ID>_STREAMNAME",
   "body-offset-range": "Offset paging with offsetEndParaName (a JSONPath range inside a POST body)",
 } as const;
 

@@ -11,7 +11,7 @@ import { armExpressionBody } from "./arm.ts";
 import { bindValues } from "./bind.ts";
 import { canonicalizeKeys, pathKey } from "./canonicalize.ts";
 import { coerceToSchema } from "./coerce.ts";
-import { completeDestination } from "./destination.ts";
+import { completeDestination, mapOwnedStream } from "./destination.ts";
 import type { DefinitionWarning, JsonPathSegment, Refusal } from "./errors.ts";
 import { DefinitionError, formatJsonPath } from "./errors.ts";
 import { isRecord } from "./keys.ts";
@@ -196,6 +196,15 @@ function loadCandidate(
   const definitionHash = createHash("sha256").update(canonicalJson(tree)).digest("hex").slice(0, 16);
 
   const unboundMode = options.unbound ?? "error";
+  const stream = mapOwnedStream(tree, settings);
+  if (stream.kind === "unmapped") {
+    const jsonPath = originalPath(["dcrConfig", "streamName"]);
+    if (unboundMode === "error") {
+      result.refused.push({ file, jsonPath, code: "builtin-stream", reason: stream.instruction });
+      return;
+    }
+    result.warnings.push({ file, jsonPath, code: "builtin-stream", message: stream.instruction });
+  }
   const template = candidate.template;
   const bindContext = { file, settings, template, originalPath, unboundMode };
   if (!conditionHolds(candidate, bindContext, result)) return;

@@ -60,21 +60,6 @@ export function findRefusal(properties: Record<string, unknown>): RawRefusal | u
       };
     }
   }
-  const dcrKey = findKey(properties, "dcrConfig");
-  const dcr = dcrKey === undefined ? undefined : properties[dcrKey];
-  const streamKey = isRecord(dcr) ? findKey(dcr, "streamName") : undefined;
-  if (
-    dcrKey !== undefined &&
-    isRecord(dcr) &&
-    streamKey !== undefined &&
-    /^SENTINEL_/i.test(String(dcr[streamKey]))
-  ) {
-    return {
-      path: [dcrKey, streamKey],
-      code: "builtin-stream",
-      reason: `stream ${String(dcr[streamKey])} is Sentinel-internal; the Logs Ingestion API accepts only Custom-* streams declared in your DCR`,
-    };
-  }
   const nested = findNestedRefusal(properties);
   if (nested) return nested;
   const pagingKey = findKey(properties, "paging");

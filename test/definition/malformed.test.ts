@@ -111,7 +111,8 @@ const cases: [string, (p: Properties) => void, string][] = [
   [
     "a stream name outside Custom-",
     (p) => {
-      p.dcrConfig.streamName = "MyStream";
+      // A literal non-Custom stream is Sentinel-owned (refused or mapped); a bound one must be Custom-*.
+      p.dcrConfig.streamName = "[[concat('My', 'Stream')]";
     },
     '$.properties.dcrConfig.streamName — expected a stream name starting with Custom-, got string "MyStream"',
   ],
