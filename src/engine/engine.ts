@@ -10,19 +10,23 @@
 import { createHash } from "node:crypto";
 import { createAuthenticator } from "../auth/index.ts";
 import { sendAuthenticated } from "../auth/send.ts";
-import type { Connector } from "../definition/schema.ts";
+import type { Connector, ResponseConfig } from "../definition/schema.ts";
+import { childConnector } from "../nested/child-connector.ts";
+import { extractRecords } from "../nested/records.ts";
+import { nestedPages, type RecordPage } from "../nested/run.ts";
 import { pagingStrategies } from "../paging/index.ts";
 import type { PagingStrategy } from "../paging/types.ts";
 import { EngineError } from "./errors.ts";
 import { createHttpClient, type HttpClientOptions } from "./http.ts";
 import { excerpt, redact } from "./redact.ts";
 import { buildRequest } from "./request.ts";
-import { decodeResponse } from "./response.ts";
+import { decodeBody, decodeResponse } from "./response.ts";
 import type {
   Authenticator,
   Engine,
   EngineDeps,
   HttpClient,
+  HttpResponse,
   OutgoingRequest,
   Page,
   PollOptions,
@@ -70,6 +74,13 @@ export function createEngine(deps: EngineDeps): Engine {
   const secretsOf = (connector: Connector): string[] => [
     ...connector.secrets,
     ...(clientsFor(connector).auth.credentialValues?.() ?? []),
+    // Tokens of child steps with auth of their own (nested polling).
+    ...Object.entries(connector.properties.stepCollectorConfigs ?? {})
+      .filter(([, step]) => step.auth !== undefined)
+      .flatMap(
+        ([stepKey, step]) =>
+          clientsFor(childConnector(connector, { stepKey, step })).auth.credentialValues?.() ?? [],
+      ),
   ];
 
   async function* pollWindow(
@@ -85,7 +96,54 @@ export function createEngine(deps: EngineDeps): Engine {
   }
 
   async function* pages(connector: Connector, window: Window, options: PollOptions): AsyncGenerator<Page> {
-    const { auth, http } = clientsFor(connector);
+    if (!connector.properties.stepInfo) {
+      yield* stepPages(connector, window, options, "events");
+      return;
+    }
+    const parentAuth = clientsFor(connector).auth;
+    yield* nestedPages(
+      connector.properties,
+      (signal) => recordPages(stepPages(connector, window, { ...options, signal }, "records")),
+      (call, signal) => {
+        const child = childConnector(connector, call);
+        // A child without auth of its own uses the parent's authenticator, and so its cached token.
+        const auth = call.step.auth ? undefined : parentAuth;
+        const childOptions = {
+          signal,
+          ...(options.maxPages !== undefined ? { maxPages: options.maxPages } : {}),
+        };
+        return recordPages(stepPages(child, window, childOptions, "records", connector, auth));
+      },
+      options.signal,
+    );
+  }
+
+  async function* recordPages(source: AsyncIterable<Page>): AsyncGenerator<RecordPage> {
+    for await (const page of source) {
+      yield {
+        records: page.events,
+        bytes: page.bytes,
+        ...(page.cursor !== undefined ? { cursor: page.cursor } : {}),
+      };
+    }
+  }
+
+  /**
+   * One step's pages. `events` mode holds each page to the response contract; `records` mode (the steps of
+   * a nested connector) takes what the paths select as records for the placeholder queries. A child step's
+   * client (its own QPS budget) is kept under its id, `<parent id>/<step>`, across calls and windows; `root`
+   * is the connector whose secrets, and whose child steps' tokens, errors must not show.
+   */
+  async function* stepPages(
+    connector: Connector,
+    window: Window,
+    options: PollOptions,
+    mode: "events" | "records",
+    root: Connector = connector,
+    authOverride?: Authenticator,
+  ): AsyncGenerator<Page> {
+    const { auth: ownAuth, http } = clientsFor(connector);
+    const auth = authOverride ?? ownAuth;
     const { request: requestConfig, response: responseConfig, paging } = connector.properties;
     const maxPages = options.maxPages ?? DEFAULT_MAX_PAGES;
     const sendOptions = {
@@ -124,13 +182,16 @@ export function createEngine(deps: EngineDeps): Engine {
       seen.set(fingerprint, number);
 
       const response = await sendAuthenticated(http, auth, request, sendOptions);
-      const { document, events } = decodeResponse(responseConfig, response, secretsOf(connector));
+      const { document, events } =
+        mode === "events"
+          ? decodeResponse(responseConfig, response, secretsOf(root))
+          : recordsOf(responseConfig, response, secretsOf(root));
       if (requestConfig.logResponseContent) {
         deps.logger.info("response content", {
           connector: connector.id,
           page: number,
           status: response.status,
-          content: excerpt(JSON.stringify(document) ?? "", secretsOf(connector), 4000),
+          content: excerpt(JSON.stringify(document) ?? "", secretsOf(root), 4000),
         });
       }
       eventsSoFar += events.length;
@@ -145,6 +206,11 @@ export function createEngine(deps: EngineDeps): Engine {
     planWindows: (connector, committedThrough, options) => planWindows(connector, committedThrough, options),
     pollWindow,
   };
+}
+
+function recordsOf(config: ResponseConfig, response: HttpResponse, secrets: readonly string[]) {
+  const { document } = decodeBody(config, response, secrets);
+  return { document, events: extractRecords(config, document) };
 }
 
 function allowedOrigins(connector: Connector, endpoint: URL): string[] {

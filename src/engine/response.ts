@@ -66,12 +66,24 @@ export function decodeResponse(
   response: HttpResponse,
   secrets: readonly string[] = [],
 ): DecodedResponse {
+  const { document, text } = decodeBody(config, response, secrets);
+  const events = extractEvents(config, document);
+  if (typeof events === "string")
+    throw formatError(response, secrets, `does not fit the definition: ${events}`, text);
+  return { document, events };
+}
+
+/**
+ * The parsed body, its `successStatusJsonPath` checked, and the text it was parsed from. Nested steps read
+ * records from it their own way (a detail object or a list of ids is a record there, not an error body).
+ */
+export function decodeBody(
+  config: ResponseConfig,
+  response: HttpResponse,
+  secrets: readonly string[] = [],
+): { document: unknown; text: string } {
   const fail = (problem: string, shown: Buffer | string = response.body) =>
-    new ResponseFormatError(
-      "response-format",
-      `${safeUrl(response.url, secrets)} returned HTTP ${response.status} ` +
-        `(${response.headers["content-type"] ?? "no content type"}) that ${problem}: ${excerpt(shown, secrets) || "(empty body)"}`,
-    );
+    formatError(response, secrets, problem, shown);
 
   let raw: Buffer;
   try {
@@ -92,9 +104,20 @@ export function decodeResponse(
       );
     }
   }
-  const events = extractEvents(config, document);
-  if (typeof events === "string") throw fail(`does not fit the definition: ${events}`, text);
-  return { document, events };
+  return { document, text };
+}
+
+function formatError(
+  response: HttpResponse,
+  secrets: readonly string[],
+  problem: string,
+  shown: Buffer | string,
+): ResponseFormatError {
+  return new ResponseFormatError(
+    "response-format",
+    `${safeUrl(response.url, secrets)} returned HTTP ${response.status} ` +
+      `(${response.headers["content-type"] ?? "no content type"}) that ${problem}: ${excerpt(shown, secrets) || "(empty body)"}`,
+  );
 }
 
 /** The events at the definition's paths, or why the document does not fit them (see the contract above). */

@@ -1,0 +1,72 @@
+/**
+ * `$name$` placeholders of a child step (reference §7.2 step 4): filled in its `apiEndpoint`, `headers`,
+ * `queryParameters` and `queryParametersTemplate` before the request is built. Only names the step's queries
+ * (and the steps above it) output are replaced, so `$skip` or `$.path` text is left alone.
+ *
+ * Values go in as written: the endpoint takes Salesforce's `/services/…/LogFile` path unencoded, and the
+ * request builder encodes query parameters. In the template a value inside quotes is escaped for that quote,
+ * and outside quotes (CyberArk Audit's `{cursorRef:$cursorRef$}`) it becomes a JSON string.
+ */
+import type { StepCollectorConfig } from "../definition/schema.ts";
+
+type StepRequest = StepCollectorConfig["request"];
+
+const PLACEHOLDER = /\$([A-Za-z_][\w]*)\$/g;
+
+export function fillPlaceholders(
+  request: StepRequest,
+  values: Readonly<Record<string, string>>,
+): StepRequest {
+  const fill = (text: string) =>
+    text.replace(PLACEHOLDER, (whole, name: string) =>
+      Object.hasOwn(values, name) ? (values[name] as string) : whole,
+    );
+  const fillDeep = (value: unknown): unknown => {
+    if (typeof value === "string") return fill(value);
+    if (Array.isArray(value)) return value.map(fillDeep);
+    if (value !== null && typeof value === "object") {
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fillDeep(v)]));
+    }
+    return value;
+  };
+  return {
+    ...request,
+    apiEndpoint: fill(request.apiEndpoint),
+    ...(request.headers
+      ? { headers: Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k, fill(v)])) }
+      : {}),
+    ...(request.queryParameters
+      ? { queryParameters: fillDeep(request.queryParameters) as Record<string, unknown> }
+      : {}),
+    ...(request.queryParametersTemplate !== undefined
+      ? { queryParametersTemplate: fillTemplate(request.queryParametersTemplate, values) }
+      : {}),
+  };
+}
+
+function fillTemplate(template: string, values: Readonly<Record<string, string>>): string {
+  let out = "";
+  let quote: string | undefined;
+  const token = /\$([A-Za-z_][\w]*)\$/y;
+  for (let i = 0; i < template.length; ) {
+    const ch = template.charAt(i);
+    if (quote && ch === "\\") {
+      out += template.slice(i, i + 2);
+      i += 2;
+      continue;
+    }
+    token.lastIndex = i;
+    const match = token.exec(template);
+    const name = match?.[1];
+    if (match && name !== undefined && Object.hasOwn(values, name)) {
+      const value = values[name] as string;
+      out += quote ? value.replace(/\\/g, "\\\\").replaceAll(quote, `\\${quote}`) : JSON.stringify(value);
+      i += match[0].length;
+      continue;
+    }
+    if (ch === '"' || ch === "'") quote = quote === undefined ? ch : quote === ch ? undefined : quote;
+    out += ch;
+    i += 1;
+  }
+  return out;
+}
