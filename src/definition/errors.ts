@@ -54,7 +54,6 @@ export const refusalCodes = {
   "basic-token-login": "auth type Basic with a TokenEndpoint: an undocumented login-for-token flow",
   "builtin-stream":
     "dcrConfig.streamName is a Sentinel-owned stream (SENTINEL_*, ILUMIO_INSIGHTS…) and no Custom-* stream is mapped to it in CCP_<ID>_STREAMNAME",
-  "body-offset-range": "Offset paging with offsetEndParaName (a JSONPath range inside a POST body)",
 } as const;
 
 export type RefusalCode = keyof typeof refusalCodes;

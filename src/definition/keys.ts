@@ -12,3 +12,8 @@ export function getKey(object: Record<string, unknown>, ...names: string[]): unk
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
+
+/** `$.a.b` or `$['a']`: a place in a JSON body. `$skip`/`$top` (OData) are plain parameter names. */
+export function isBodyJsonPath(name: string): boolean {
+  return /^\$[.[]/.test(name);
+}

@@ -1,7 +1,7 @@
 /** Known traps: definitions that validate but do not behave the way their author probably expects. */
 import { armExpressionBody } from "./arm.ts";
 import type { JsonPathSegment } from "./errors.ts";
-import { isRecord } from "./keys.ts";
+import { isBodyJsonPath, isRecord } from "./keys.ts";
 import { lintNested } from "./lint-nested.ts";
 import type { ConnectorProperties } from "./schema.ts";
 
@@ -49,8 +49,13 @@ export function lintProperties(p: ConnectorProperties): LintFinding[] {
       );
     }
   }
+  // A range (offsetEndParaName) is written on every page, the first included, and carries pageSize as its
+  // end; names written as JSONPaths go to the JSON body whatever pagingInfoPlacement says.
+  const offsetRange = paging.pagingType === "Offset" && paging.offsetEndParaName !== undefined;
+  const offsetInBody = paging.pagingType === "Offset" && isBodyJsonPath(paging.offsetParaName);
   if (
     paging.pagingType === "Offset" &&
+    !offsetRange &&
     !Object.keys(request.queryParameters ?? {}).includes(paging.offsetParaName)
   ) {
     add(
@@ -62,7 +67,8 @@ export function lintProperties(p: ConnectorProperties): LintFinding[] {
   if (
     paging.pageSize !== undefined &&
     paging.pageSizeParameterName === undefined &&
-    paging.pagingType !== "None"
+    paging.pagingType !== "None" &&
+    !offsetRange
   ) {
     add(
       ["paging", "pageSize"],
@@ -71,7 +77,12 @@ export function lintProperties(p: ConnectorProperties): LintFinding[] {
     );
   }
   const needsBody = request.httpMethod === "POST" && request.queryParametersTemplate !== undefined;
-  if (needsBody && paging.pagingType !== "None" && paging.pagingInfoPlacement === "QueryString") {
+  if (
+    needsBody &&
+    paging.pagingType !== "None" &&
+    paging.pagingInfoPlacement === "QueryString" &&
+    !offsetInBody
+  ) {
     add(
       ["paging", "pagingInfoPlacement"],
       "post-paging-placement",

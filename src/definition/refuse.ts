@@ -86,11 +86,6 @@ export function findRefusal(properties: Record<string, unknown>): RawRefusal | u
         "token-transform",
         "paging.tokenTransform (split/slice of the next-page token) is not implemented",
       ],
-      [
-        "offsetEndParaName",
-        "body-offset-range",
-        "offsetEndParaName (an offset range written into a POST body) is not implemented",
-      ],
     ];
     for (const [field, code, reason] of checks) {
       const key = findKey(paging, field);

@@ -225,6 +225,13 @@ export const pagingConfig = z.discriminatedUnion("pagingType", [
     pagingType: z.literal("Offset"),
     ...pagingCommon,
     offsetParaName: z.string().min(1),
+    offsetEndParaName: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "Range paging (Cortex XDR): each page also writes offset + pageSize here; with JSONPaths ($.a.b) both go in a JSON body.",
+      ),
   }),
   z.object({
     pagingType: z.literal("CountBasedPaging"),

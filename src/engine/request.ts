@@ -13,11 +13,12 @@
  * Placement (§9 A13, A15): start/end and interval attributes go in the query string, also for POST, and so
  * do `queryParameters`, except on a non-GET request with `isPostPayloadJson` and no template, where they
  * are the JSON body. `queryParametersTemplate` is parsed leniently (JSON5, single quotes) after
- * substitution and becomes the body: JSON when `isPostPayloadJson` or a declared JSON `Content-Type`,
- * otherwise form fields from its top-level keys (a template that is not an object is sent as form text).
+ * substitution and becomes the body: JSON when `isPostPayloadJson`, a declared JSON `Content-Type` or an
+ * offset written to a JSONPath of the body, otherwise form fields from its top-level keys (a template that is not an object is sent as form text).
  * For GET, a template's top-level keys go to the query string instead, since GET has no body.
  */
 import JSON5 from "json5";
+import { isBodyJsonPath } from "../definition/keys.ts";
 import type { Connector } from "../definition/schema.ts";
 import { EngineError } from "./errors.ts";
 import { isJsonPath, isRecord, withJsonPathValue } from "./jsonpath.ts";
@@ -120,7 +121,12 @@ function applyTemplate(
   const numeric = isNumericFormat(config.queryTimeFormat);
   // A Content-Type the definition declares is what the API reads: a JSON one makes the body JSON even
   // without isPostPayloadJson, rather than form fields under a JSON label.
-  const json = config.isPostPayloadJson || JSON_MEDIA_TYPE.test(request.headers["content-type"] ?? "");
+  // So does an offset written to a JSONPath of the body (Cortex XDR's `$.request_data.search_from`): a form
+  // field has no path.
+  const json =
+    config.isPostPayloadJson ||
+    JSON_MEDIA_TYPE.test(request.headers["content-type"] ?? "") ||
+    offsetInJsonBody(connector);
   const text = substituteQuoted(template, (token, name) => {
     const value = variables[name];
     if (value === undefined) throw unknownToken(connector, token, field);
@@ -156,6 +162,16 @@ function applyTemplate(
       value: Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, stringify(v)])),
     },
   };
+}
+
+function offsetInJsonBody(connector: Connector): boolean {
+  const paging = connector.properties.paging;
+  return (
+    paging.pagingType === "Offset" &&
+    [paging.offsetParaName, paging.offsetEndParaName].some(
+      (name) => name !== undefined && isBodyJsonPath(name),
+    )
+  );
 }
 
 /**

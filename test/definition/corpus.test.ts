@@ -75,6 +75,25 @@ describe.skipIf(!corpusPresent)("corpus conformance (../shared/ccp-corpus)", () 
     expect(connector?.properties.request.httpMethod).toBe("GET");
   });
 
+  it("loads Cortex XDR's body-range pollers without the query-string offset warnings", async () => {
+    const file = path.join(corpusDir, "Palo_Alto_Cortex_XDR_CCP__PollingConfig.json");
+    const result = await loadConnectors([file], { env: {}, unbound: "keep" });
+
+    expect(result.refused).toEqual([]);
+    expect(result.connectors.map((c) => c.properties.paging)).toContainEqual(
+      expect.objectContaining({
+        pagingType: "Offset",
+        offsetParaName: "$.request_data.search_from",
+        offsetEndParaName: "$.request_data.search_to",
+        pageSize: 100,
+      }),
+    );
+    const codes = result.warnings.map((w) => w.code);
+    for (const code of ["offset-first-call", "page-size-not-sent", "post-paging-placement"]) {
+      expect(codes).not.toContain(code);
+    }
+  });
+
   it("refuses the OCI connector by kind at the resource's own path", async () => {
     const file = path.join(corpusDir, "Oracle_Cloud_Infrastructure__OCI_DataConnector_PollingConfig.json");
     const result = await loadConnectors([file], { env: {}, unbound: "keep" });
