@@ -71,14 +71,14 @@ export async function startCyberArkEpmFake(options: {
   return Object.assign(server, { mostSearchesAtOnce: () => most });
 }
 
-/** `count` sets of `eventsPerSet` events each, one a minute from 00:01 on 2026-01-01. */
-export function epmSets(count: number, eventsPerSet: number): EpmSet[] {
+/** `count` sets of `eventsPerSet` events each, one every `spacingMin` minutes from 00:01 on 2026-01-01. */
+export function epmSets(count: number, eventsPerSet: number, spacingMin = 1): EpmSet[] {
   return Array.from({ length: count }, (_, s) => ({
     Id: `set-${s + 1}`,
     Name: `Set ${s + 1}`,
     events: Array.from({ length: eventsPerSet }, (_, e) => ({
       eventId: `set-${s + 1}-event-${e + 1}`,
-      arrivalTime: new Date(Date.parse("2026-01-01T00:00:00Z") + (e + 1) * 60_000).toISOString(),
+      arrivalTime: new Date(Date.parse("2026-01-01T00:01:00Z") + e * spacingMin * 60_000).toISOString(),
     })),
   }));
 }
