@@ -183,6 +183,9 @@ export function simulateAuth(auth: SupportedAuthConfig, label: string): Simulate
             : reject(401, "auth.sessionIdName", `no ${idName} header with the session id from the login`),
       };
     }
+    default:
+      // An auth type the reference does not describe for REST polling (e.g. CiscoDuo): nothing to demand.
+      return none;
   }
 }
 
