@@ -62,6 +62,28 @@ describe.skipIf(!corpusPresent)("corpus conformance (../shared/ccp-corpus)", () 
     expect(tally.loaded).toBeGreaterThan(100);
   });
 
+  it("loads every nested (stepInfo) poller, none refused; a stepId naming no entry takes the sole one with a warning", async () => {
+    const files = readdirSync(corpusDir).filter(
+      (f) => f.endsWith(".json") && readFileSync(path.join(corpusDir, f), "utf8").includes("stepInfo"),
+    );
+    const nested: string[] = [];
+    const unmatched: string[] = [];
+    for (const name of files) {
+      const result = await loadConnectors([path.join(corpusDir, name)], { env: {}, unbound: "keep" });
+      expect(result.refused, name).toEqual([]);
+      expect(result.errors, name).toEqual([]);
+      for (const c of result.connectors.filter((c) => c.properties.stepInfo)) nested.push(c.id);
+      for (const w of result.warnings.filter((w) => w.code === "step-id-unmatched")) {
+        unmatched.push(`${name.split("__")[0]} ${w.jsonPath}`);
+      }
+    }
+    expect(nested).toHaveLength(13);
+    expect(unmatched).toEqual([
+      "CrowdStrike_Falcon_Endpoint_Protection $[2].properties.stepInfo.nextSteps[0].stepId",
+      "CyberArkAudit $[0].properties.stepInfo.nextSteps[0].stepId",
+    ]);
+  });
+
   it("maps the legacy Jira template's pollingConfig onto the canonical model", async () => {
     const file = path.join(corpusDir, "AtlassianJiraAudit__azuredeploy_Jira_native_poller_connector.json");
     const result = await loadConnectors([file], { env: {}, unbound: "keep" });
