@@ -4,6 +4,7 @@ import { isSensitiveName } from "../engine/redact.ts";
 import type { AuthDeps, Authenticator, AuthStrategy } from "../engine/types.ts";
 import { apiKeyStrategy } from "./api-key.ts";
 import { basicStrategy } from "./basic.ts";
+import { ciscoDuoStrategy } from "./cisco-duo.ts";
 import { jwtTokenStrategy } from "./jwt-token.ts";
 import { noneStrategy } from "./none.ts";
 import { oauth2Strategy } from "./oauth2.ts";
@@ -19,6 +20,7 @@ export const authStrategies: { [K in AuthType]: AuthStrategy<Extract<SupportedAu
   JwtToken: jwtTokenStrategy,
   Session: sessionStrategy,
   None: noneStrategy,
+  CiscoDuo: ciscoDuoStrategy,
 };
 
 /** Creates the connector's authenticator; call once per run and reuse it so tokens stay cached. */

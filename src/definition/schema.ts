@@ -103,8 +103,16 @@ export const sessionAuth = z.object({
 
 export const noneAuth = z.object({ type: z.literal("None") });
 
+export const ciscoDuoAuth = z.object({
+  type: z.literal("CiscoDuo"),
+  apiKey: z
+    .string()
+    .describe("Secret. The Duo integration key (ikey): the user part of the signed Basic header."),
+  clientSecret: z.string().describe("Secret. The Duo secret key (skey) that signs each request (HMAC-SHA1)."),
+});
+
 /** Schema-valid auth types that exist for other CCF kinds; the loader refuses them with a reason. */
-export const unsupportedAuthTypes = ["AWS", "GCP", "GitHub", "ServiceBus", "Oracle", "CiscoDuo"] as const;
+export const unsupportedAuthTypes = ["AWS", "GCP", "GitHub", "ServiceBus", "Oracle"] as const;
 const unsupportedAuth = z.looseObject({ type: z.enum(unsupportedAuthTypes) });
 
 export const authConfig = z.discriminatedUnion("type", [
@@ -114,6 +122,7 @@ export const authConfig = z.discriminatedUnion("type", [
   jwtTokenAuth,
   sessionAuth,
   noneAuth,
+  ciscoDuoAuth,
   unsupportedAuth,
 ]);
 
