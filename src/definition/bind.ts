@@ -39,8 +39,14 @@ const parameterReference = /(?:parameters|variables)\(\s*'([^']+)'\s*\)/gi;
 /** Setting names referenced inside secret auth fields (and `securestring` template parameters). */
 export function findSecretNames(properties: unknown, template: TemplateContext): Set<string> {
   const names = new Set<string>();
-  const auth = isRecord(properties) ? properties.auth : undefined;
-  if (isRecord(auth)) {
+  const steps = isRecord(properties) ? properties.stepCollectorConfigs : undefined;
+  // A nested child step's own auth holds credentials just like the root's.
+  const auths = [
+    isRecord(properties) ? properties.auth : undefined,
+    ...(isRecord(steps) ? Object.values(steps).map((step) => (isRecord(step) ? step.auth : undefined)) : []),
+  ];
+  for (const auth of auths) {
+    if (!isRecord(auth)) continue;
     for (const field of secretAuthFields) {
       const value = auth[field];
       const text = isRecord(value) ? value.value : value;
