@@ -49,7 +49,7 @@ export const refusalCodes = {
   "nested-steps":
     "a nested step that cannot run: a KQL operator outside the subset, an unknown stepId, a cycle, a join without a column name, or a child auth type for other kinds",
   "paging-condition": "paging.condition holds JavaScript-like expressions, which are never evaluated",
-  "token-transform": "paging.tokenTransform reshapes tokens in ways the engine does not implement",
+  "token-transform": "paging.tokenTransform of a type other than SplitOnDelimiter",
   "logic-apps-expression": "a value is a Logic Apps expression (@variables(…)), not CCP syntax",
   "basic-token-login": "auth type Basic with a TokenEndpoint: an undocumented login-for-token flow",
   "builtin-stream":

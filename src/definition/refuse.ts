@@ -81,12 +81,22 @@ export function findRefusal(properties: Record<string, unknown>): RawRefusal | u
         "paging-condition",
         "paging.condition holds JavaScript-like expressions, which are never evaluated",
       ],
-      [
-        "tokenTransform",
-        "token-transform",
-        "paging.tokenTransform (split/slice of the next-page token) is not implemented",
-      ],
     ];
+    const transformKey = findKey(paging, "tokenTransform");
+    const transform = transformKey === undefined ? undefined : paging[transformKey];
+    const kindKey = isRecord(transform) ? findKey(transform, "transformType") : undefined;
+    const kind = kindKey === undefined || !isRecord(transform) ? undefined : transform[kindKey];
+    if (
+      transformKey !== undefined &&
+      kindKey !== undefined &&
+      String(kind).toLowerCase() !== "splitondelimiter"
+    ) {
+      return {
+        path: [pagingKey, transformKey, kindKey],
+        code: "token-transform",
+        reason: `paging.tokenTransform type ${JSON.stringify(kind)} is not implemented (only SplitOnDelimiter, as SAP BTP uses it)`,
+      };
+    }
     for (const [field, code, reason] of checks) {
       const key = findKey(paging, field);
       if (key !== undefined) return { path: [pagingKey, key], code, reason };

@@ -205,7 +205,20 @@ const pagingCommon = {
 
 const tokenFields = {
   nextPageTokenJsonPath: z.string().optional(),
-  nextPageTokenResponseHeader: z.string().optional(),
+  nextPageTokenResponseHeader: z
+    .string()
+    .optional()
+    .describe("Response header holding the token, read when nextPageTokenJsonPath is absent."),
+  tokenTransform: z
+    .object({
+      transformType: z.literal("SplitOnDelimiter"),
+      sliceDelimiter: z.string().min(1),
+      stringIndex: z.number().int().min(0),
+    })
+    .optional()
+    .describe(
+      "SAP BTP: the token is part `stringIndex` (0-based) of the raw token split on every `sliceDelimiter` (`Paging: handle=abc` → `abc`).",
+    ),
   nextPageParaName: z.string().optional(),
   nextPageRequestHeader: z.string().optional(),
   hasNextFlagJsonPath: z.string().optional(),

@@ -33,7 +33,12 @@ export const nextPageUrlPaging: PagingStrategy<PagingConfigOf<"NextPageUrl">> = 
       first: () => context.request,
       next(page) {
         if (!hasNextFlag(page, config.hasNextFlagJsonPath)) return undefined;
-        const token = readToken(page, config.nextPageTokenJsonPath, config.nextPageTokenResponseHeader);
+        const token = readToken(
+          page,
+          config.nextPageTokenJsonPath,
+          config.nextPageTokenResponseHeader,
+          config.tokenTransform,
+        );
         if (!token) return undefined;
         if (placements.length > 0) {
           const url = withExtraParams(nextBase ?? context.request.url);

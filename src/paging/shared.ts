@@ -37,8 +37,33 @@ export function followUp(
   return request;
 }
 
-/** A token from the body (`jsonPath`) or else a response header; undefined when absent or empty. */
+type TokenTransform = Extract<PagingConfig, { pagingType: "NextPageToken" }>["tokenTransform"];
+
+/**
+ * A token from the body (`jsonPath`) or else a response header; undefined when absent or empty. A
+ * `tokenTransform` keeps one part of it: `.split(sliceDelimiter)[stringIndex]`, as .NET's Split would. A
+ * token without that part fails the window rather than ending paging, which would drop pages unseen.
+ */
 export function readToken(
+  page: PageResult,
+  jsonPath: string | undefined,
+  header: string | undefined,
+  transform?: TokenTransform,
+): string | undefined {
+  const token = rawToken(page, jsonPath, header);
+  if (token === undefined || transform === undefined) return token;
+  const parts = token.split(transform.sliceDelimiter);
+  const part = parts[transform.stringIndex];
+  if (part === undefined) {
+    throw new EngineError(
+      "paging",
+      `paging.tokenTransform: the next-page token split on ${JSON.stringify(transform.sliceDelimiter)} has ${parts.length} part(s), no part ${transform.stringIndex}`,
+    );
+  }
+  return part === "" ? undefined : part;
+}
+
+function rawToken(
   page: PageResult,
   jsonPath: string | undefined,
   header: string | undefined,

@@ -34,7 +34,12 @@ function tokenSession(persistent: boolean) {
     return {
       first: () => (cursor ? carrying(cursor) : base),
       next(page) {
-        const token = readToken(page, config.nextPageTokenJsonPath, config.nextPageTokenResponseHeader);
+        const token = readToken(
+          page,
+          config.nextPageTokenJsonPath,
+          config.nextPageTokenResponseHeader,
+          config.tokenTransform,
+        );
         if (token && persistent) cursor = token;
         if (!token || !hasNextFlag(page, config.hasNextFlagJsonPath)) return undefined;
         return carrying(token);

@@ -120,3 +120,30 @@ describe("a variable of the solution's mainTemplate, absent from the file", () =
     expect(errorMessages(result).join("\n")).not.toContain("test-api-key-in-file");
   });
 });
+
+describe("paging.tokenTransform", () => {
+  it("loads SplitOnDelimiter and refuses any other transform type, naming it", () => {
+    const paging = (type: string) =>
+      resource((p) => {
+        p.paging = {
+          pagingType: "NextPageToken",
+          nextPageTokenResponseHeader: "paging",
+          nextPageParaName: "handle",
+          tokenTransform: { TransformType: type, SliceDelimiter: "=", StringIndex: 1 },
+        };
+      });
+    const split = loadObject(paging("SplitOnDelimiter"));
+    expect(errorMessages(split)).toEqual([]);
+    expect(split.connectors[0]?.properties.paging).toMatchObject({
+      tokenTransform: { transformType: "SplitOnDelimiter", sliceDelimiter: "=", stringIndex: 1 },
+    });
+
+    const other = loadObject(paging("Regex"));
+    expect(other.refused).toEqual([
+      expect.objectContaining({
+        jsonPath: "$.properties.paging.tokenTransform.TransformType",
+        code: "token-transform",
+      }),
+    ]);
+  });
+});

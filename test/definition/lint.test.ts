@@ -242,11 +242,10 @@ describe("refusals", () => {
       "$.properties.paging.condition",
     ],
     [
-      "a token transform",
-      (p) =>
-        (p.paging = { pagingType: "NextPageToken", tokenTransform: { TransformType: "SplitOnDelimiter" } }),
+      "a token transform other than SplitOnDelimiter",
+      (p) => (p.paging = { pagingType: "NextPageToken", tokenTransform: { TransformType: "Regex" } }),
       "token-transform",
-      "$.properties.paging.tokenTransform",
+      "$.properties.paging.tokenTransform.TransformType",
     ],
     [
       "a Logic Apps expression",
