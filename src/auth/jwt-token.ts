@@ -7,7 +7,7 @@
  * - `isCredentialsInHeaders`: `Authorization: Basic base64(userName.value:password.value)`;
  * - otherwise the body `{userName.key: userName.value, password.key: password.value}`, JSON when
  *   `isJsonRequest`, else form-encoded (keys default to `username`/`password`).
- * The token is read at `jwtTokenJsonPath` (default `$.access_token`), or from the response header
+ * The token is read at `jwtTokenJsonPath` (default `$.access_token`, then `$.token`), or from the response header
  * `jwtTokenHeaderName` when `jwtTokenInResponseHeader`, with a leading `jwtTokenIdentifier` stripped.
  * Data requests carry `{apiKeyName ?? Authorization}: Bearer <token>`, or the bare token when
  * `noAccessTokenPrepend` (§9 A5). The token is kept until its JWT `exp` (or a body `expires_in`) minus a
@@ -30,7 +30,8 @@ import {
 
 export type JwtTokenAuthConfig = Extract<SupportedAuthConfig, { type: "JwtToken" }>;
 
-const DEFAULT_TOKEN_PATH = "$.access_token";
+/** OAuth-style servers answer `access_token`; login APIs (Prisma Cloud's /login) answer `token`. */
+const DEFAULT_TOKEN_PATHS = ["$.access_token", "$.token"];
 
 export const jwtTokenStrategy: AuthStrategy<JwtTokenAuthConfig> = {
   create(config, deps) {
@@ -105,11 +106,13 @@ function readToken(config: JwtTokenAuthConfig, response: HttpResponse, context: 
       throw invalidResponse(response, context, `no token in the response header '${headerName}'`);
     return token;
   }
-  const path = config.jwtTokenJsonPath ?? DEFAULT_TOKEN_PATH;
-  const token = readJsonPath(parseJsonResponse(response, context), path);
-  if (token === undefined)
-    throw invalidResponse(response, context, `no token at auth.jwtTokenJsonPath ${path}`);
-  return token;
+  const paths = config.jwtTokenJsonPath === undefined ? DEFAULT_TOKEN_PATHS : [config.jwtTokenJsonPath];
+  const json = parseJsonResponse(response, context);
+  for (const path of paths) {
+    const token = readJsonPath(json, path);
+    if (token !== undefined) return token;
+  }
+  throw invalidResponse(response, context, `no token at auth.jwtTokenJsonPath ${paths.join(" or ")}`);
 }
 
 function stripIdentifier(value: string | undefined, identifier: string | undefined): string | undefined {

@@ -51,7 +51,6 @@ export const refusalCodes = {
   "paging-condition": "paging.condition holds JavaScript-like expressions, which are never evaluated",
   "token-transform": "paging.tokenTransform of a type other than SplitOnDelimiter",
   "logic-apps-expression": "a value is a Logic Apps expression (@variables(…)), not CCP syntax",
-  "basic-token-login": "auth type Basic with a TokenEndpoint: an undocumented login-for-token flow",
   "builtin-stream":
     "dcrConfig.streamName is a Sentinel-owned stream (SENTINEL_*, ILUMIO_INSIGHTS…) and no Custom-* stream is mapped to it in CCP_<ID>_STREAMNAME",
 } as const;

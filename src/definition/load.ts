@@ -8,6 +8,7 @@ import { createHash } from "node:crypto";
 import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { armExpressionBody } from "./arm.ts";
+import { basicLoginAsJwtToken } from "./basic-login.ts";
 import { bindValues } from "./bind.ts";
 import { canonicalizeKeys, pathKey } from "./canonicalize.ts";
 import { coerceToSchema } from "./coerce.ts";
@@ -172,6 +173,17 @@ function loadCandidate(
     });
     return;
   }
+  const basicLogin = basicLoginAsJwtToken(candidate.properties);
+  if (basicLogin !== undefined) {
+    result.warnings.push({
+      file,
+      jsonPath: formatJsonPath([...base, ...basicLogin.authPath]),
+      code: "basic-token-login",
+      message:
+        "Basic with a TokenEndpoint is a login for a token, run as JwtToken: credentials POSTed to TokenEndpoint, token at jwtTokenJsonPath ($.access_token, then $.token), sent as Authorization: Bearer unless apiKeyName/NoAccessTokenPrepend say otherwise",
+    });
+  }
+  const raw = basicLogin?.properties ?? candidate.properties;
   const id = connectorId(candidate, file);
   const settings = new ConnectorSettings(
     id,
@@ -179,7 +191,7 @@ function loadCandidate(
     settingsEntryFor(options.settings, id),
     options.settingsFile,
   );
-  const canonical = canonicalizeKeys(candidate.properties, connectorProperties);
+  const canonical = canonicalizeKeys(raw, connectorProperties);
   const originalPath = (canonicalPath: readonly JsonPathSegment[]): string =>
     formatJsonPath([...base, ...originalSegments(canonical.origins, canonicalPath)]);
   for (const unknown of canonical.unknownKeys) {

@@ -45,21 +45,6 @@ export function findRefusal(properties: Record<string, unknown>): RawRefusal | u
       };
     }
   }
-  if (authKey !== undefined && isRecord(auth)) {
-    const typeKey = findKey(auth, "type", "authType");
-    const endpointKey = findKey(auth, "tokenEndpoint");
-    if (
-      typeKey !== undefined &&
-      String(auth[typeKey]).toLowerCase() === "basic" &&
-      endpointKey !== undefined
-    ) {
-      return {
-        path: [authKey, endpointKey],
-        code: "basic-token-login",
-        reason: "auth type Basic with a TokenEndpoint is an undocumented login-for-token flow (use JwtToken)",
-      };
-    }
-  }
   const nested = findNestedRefusal(properties);
   if (nested) return nested;
   const pagingKey = findKey(properties, "paging");

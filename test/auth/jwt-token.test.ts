@@ -83,6 +83,16 @@ describe("JwtToken login", () => {
     expect(JSON.parse(login?.body ?? "")).toEqual({ login: "test-user", secret: PASSWORD });
   });
 
+  it("reads a login API's `token` field when no jwtTokenJsonPath is set and there is no access_token (Prisma Cloud's /login)", async () => {
+    const { fake, events } = await setup(
+      { ...withFields, isJsonRequest: true },
+      { credentials: fieldCredentials, tokenIn: { body: "token" } },
+    );
+
+    expect((await events()).status).toBe(200);
+    expect(fake.dataRequests()[0]?.headers.authorization).toBe(`Bearer ${fake.tokens.issued[0]}`);
+  });
+
   it("sends HTTP Basic and no body when isCredentialsInHeaders", async () => {
     const { fake, events } = await setup(
       { ...withFields, isCredentialsInHeaders: true },

@@ -147,3 +147,45 @@ describe("paging.tokenTransform", () => {
     ]);
   });
 });
+
+describe("Basic auth with a TokenEndpoint (Prisma Cloud CSPM)", () => {
+  it("loads as the JwtToken login flow, with a warning saying how it runs", () => {
+    const result = loadObject(
+      resource((p) => {
+        p.auth = {
+          type: "Basic",
+          userName: { key: "username", value: "test-access-key-id" },
+          password: { key: "password", value: "{{password}}" },
+          TokenEndpoint: "https://api.example.test/login",
+          IsJsonRequest: true,
+        };
+      }),
+    );
+
+    expect(errorMessages(result)).toEqual([]);
+    expect(result.refused).toEqual([]);
+    expect(result.connectors[0]?.properties.auth).toMatchObject({
+      type: "JwtToken",
+      tokenEndpoint: "https://api.example.test/login",
+      isJsonRequest: true,
+      userName: { key: "username", value: "test-access-key-id" },
+      password: { key: "password", value: "test-password-t1" },
+    });
+    expect(result.connectors[0]?.secrets).toContain("test-password-t1");
+    expect(result.warnings.map((w) => [w.code, w.jsonPath])).toContainEqual([
+      "basic-token-login",
+      "$.properties.auth.type",
+    ]);
+  });
+
+  it("wraps plain-string credentials as username/password fields", () => {
+    const result = loadObject(
+      resource((p) => (p.auth = { ...p.auth, tokenEndpoint: "https://api.example.test/login" })),
+    );
+    expect(result.connectors[0]?.properties.auth).toMatchObject({
+      type: "JwtToken",
+      userName: { key: "username", value: "test-user" },
+      password: { key: "password", value: "test-password-t1" },
+    });
+  });
+});
