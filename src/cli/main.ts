@@ -3,8 +3,8 @@ import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError } from "commander";
 import { commands } from "./commands/index.ts";
-import { exitCodes } from "./commands/run.ts";
 import { type CliIo, processIo } from "./io.ts";
+import { exitCodes } from "./shared.ts";
 
 /** Runs the CLI on `args` (without `node` and the script) and resolves to the exit code. */
 export async function main(args: readonly string[], io: CliIo = processIo): Promise<number> {

@@ -68,7 +68,7 @@ function tableRows(windows: readonly WindowReport[]): string[][] {
   ]);
 }
 
-/** The CLI's table layout (src/cli/commands/run.ts `formatTable`), so every command's tables look alike. */
+/** The CLI's table layout (src/cli/shared.ts `formatTable`), so every command's tables look alike. */
 export type TableFormatter = (headers: readonly string[], rows: readonly (readonly string[])[]) => string[];
 
 export function renderTerminal(result: CompareResult, formatTable: TableFormatter): string {

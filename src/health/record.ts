@@ -4,7 +4,7 @@
  * Ingestion API's 204 — the part `SentinelHealth` does not report.
  */
 import { redact } from "../engine/redact.ts";
-import type { WindowAttempt } from "../runner/poll-connector.ts";
+import type { WindowAttempt } from "../runner/types.ts";
 import { formatWindow, limits } from "../state/index.ts";
 import { limitText } from "../state/row.ts";
 

@@ -16,7 +16,7 @@
 import type { DcrConfig } from "../definition/schema.ts";
 import { redact } from "../engine/redact.ts";
 import type { Clock, Logger } from "../engine/types.ts";
-import type { WindowAttempt, WindowObserver } from "../runner/poll-connector.ts";
+import type { WindowAttempt, WindowObserver } from "../runner/types.ts";
 import type { Sink } from "../sink/logs-ingestion-sink.ts";
 import type { WatermarkRow } from "../state/index.ts";
 import {

@@ -1,7 +1,7 @@
 /** The health reporter from app settings: its own DCR stream, through the data sink's Logs Ingestion client. */
 import { type Env, readSetting } from "../config/app-settings.ts";
 import type { DcrConfig } from "../definition/schema.ts";
-import type { WindowObserver } from "../runner/poll-connector.ts";
+import type { WindowObserver } from "../runner/types.ts";
 import { createHealthReporter, type HealthReporterOptions } from "./reporter.ts";
 
 export interface HealthSettings {

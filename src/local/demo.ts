@@ -8,9 +8,9 @@
 import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
-import type { WindowReport } from "../runner/poll-connector.ts";
 import { runAll } from "../runner/run-all.ts";
 import { createRuntime } from "../runner/runtime.ts";
+import type { WindowReport } from "../runner/types.ts";
 import { type StatusLine, statusView } from "../status/view.ts";
 import { startAzurite } from "./azurite.ts";
 import { createAcceleratedClock } from "./demo-clock.ts";

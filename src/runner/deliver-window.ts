@@ -6,7 +6,7 @@ import type { Connector } from "../definition/schema.ts";
 import { redact } from "../engine/redact.ts";
 import type { Page, Window } from "../engine/types.ts";
 import type { WindowCounts } from "../state/index.ts";
-import type { RunnerDeps, WindowReport } from "./poll-connector.ts";
+import type { RunnerDeps, WindowReport } from "./types.ts";
 
 export interface WindowDelivery {
   counts: WindowCounts;

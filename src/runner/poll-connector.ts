@@ -6,17 +6,9 @@
 import type { Connector } from "../definition/schema.ts";
 import { RateLimitedError } from "../engine/errors.ts";
 import { redact } from "../engine/redact.ts";
-import type { Clock, Engine, Logger, Window } from "../engine/types.ts";
+import type { Logger, Window } from "../engine/types.ts";
 import { isPersistentPaging } from "../paging/index.ts";
-import type { Sink } from "../sink/logs-ingestion-sink.ts";
-import {
-  formatWindow,
-  type Lease,
-  LeaseLostError,
-  type WatermarkRow,
-  type WatermarkStore,
-  type WindowCounts,
-} from "../state/index.ts";
+import { formatWindow, type Lease, LeaseLostError, type WatermarkRow } from "../state/index.ts";
 import {
   closeWindowPages,
   deliverWindow,
@@ -25,33 +17,7 @@ import {
   type WindowPages,
   windowReport,
 } from "./deliver-window.ts";
-
-export interface RunnerDeps {
-  engine: Engine;
-  store: WatermarkStore;
-  sink: Sink;
-  clock: Clock;
-  logger: Logger;
-  /** Unique per process: written to LeaseOwner. */
-  owner: string;
-  /** Told about every window attempt (src/health sends health records); its failures never fail the window. */
-  health?: WindowObserver;
-}
-
-export interface WindowObserver {
-  windowAttempted(attempt: WindowAttempt): Promise<void>;
-}
-
-export interface WindowAttempt {
-  connector: Connector;
-  report: WindowReport;
-  /** 1 for a window's first attempt, 2 for its first retry, … */
-  attempt: number;
-  /** The watermark row right after the attempt's outcome was written. */
-  row: WatermarkRow;
-  /** Writes the observer's own outcome to the row, under the runner's lease. */
-  recordHealth: Lease["recordHealth"];
-}
+import type { RunnerDeps, WindowAttempt, WindowReport } from "./types.ts";
 
 export interface ConnectorRunOptions {
   /** No new window starts after this instant; the window in flight is aborted at `hardDeadline`. */
@@ -74,15 +40,6 @@ export type ConnectorOutcome =
   | "disabled"
   /** The upstream asked not to be called yet (NotBefore on the row): skipped without a request. */
   | "deferred";
-
-export interface WindowReport {
-  connectorId: string;
-  window: Window;
-  outcome: "committed" | "failed";
-  counts: WindowCounts;
-  deadLettered: number;
-  error?: string;
-}
 
 export interface ConnectorRunReport {
   connectorId: string;

@@ -9,7 +9,7 @@ import type { Connector } from "../definition/schema.ts";
 import type { Window } from "../engine/types.ts";
 import { formatWindow } from "../state/index.ts";
 import { deliverWindow, windowReport } from "./deliver-window.ts";
-import type { RunnerDeps, WindowReport } from "./poll-connector.ts";
+import type { RunnerDeps, WindowReport } from "./types.ts";
 
 export interface ReplayOptions {
   from: Date;

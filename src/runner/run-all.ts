@@ -4,12 +4,8 @@
  */
 import type { Connector } from "../definition/schema.ts";
 import { redact } from "../engine/redact.ts";
-import {
-  type ConnectorRunOptions,
-  type ConnectorRunReport,
-  pollConnector,
-  type RunnerDeps,
-} from "./poll-connector.ts";
+import { type ConnectorRunOptions, type ConnectorRunReport, pollConnector } from "./poll-connector.ts";
+import type { RunnerDeps } from "./types.ts";
 
 export interface RunAllOptions extends Omit<ConnectorRunOptions, "deadline" | "hardDeadline"> {
   /** Milliseconds from the start of the run after which no new window starts. */

@@ -28,8 +28,8 @@ import {
   type WatermarkStore,
 } from "../state/index.ts";
 import { createJsonLogger, type LogLevel } from "./logger.ts";
-import type { RunnerDeps } from "./poll-connector.ts";
 import type { RunAllOptions } from "./run-all.ts";
+import type { RunnerDeps } from "./types.ts";
 
 export interface RuntimeOptions {
   env: Env;

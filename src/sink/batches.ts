@@ -3,22 +3,12 @@
  * at or under the SDK's own chunk size, so the SDK never splits it further: one batch is exactly one HTTP
  * call, and a failed call means exactly that batch was not accepted.
  */
-import type { Row } from "./rows.ts";
+import type { SizedRow } from "./rows.ts";
 
 /** The service limit per call (compressed or uncompressed): 1 MiB. A row that cannot fit is dead-lettered. */
 export const SERVICE_MAX_CALL_BYTES = 1_048_576;
 /** `@azure/monitor-ingestion` starts a new chunk before its records reach this many bytes. */
 export const SDK_CHUNK_BYTES = 1_000_000;
-
-export interface SizedRow {
-  row: Row;
-  /** UTF-8 bytes of the row's JSON. */
-  bytes: number;
-}
-
-export function sizeRow(row: Row): SizedRow {
-  return { row, bytes: Buffer.byteLength(JSON.stringify(row)) };
-}
 
 /** Bytes of the JSON array body that carries these rows: brackets, rows and the commas between them. */
 export function bodyBytes(rows: readonly SizedRow[]): number {

@@ -15,17 +15,10 @@ import {
 } from "@azure/monitor-ingestion";
 import type { Connector, DcrConfig } from "../definition/schema.ts";
 import type { Logger } from "../engine/types.ts";
-import {
-  bodyBytes,
-  halve,
-  packBatches,
-  SDK_CHUNK_BYTES,
-  SERVICE_MAX_CALL_BYTES,
-  type SizedRow,
-} from "./batches.ts";
+import { bodyBytes, halve, packBatches, SDK_CHUNK_BYTES, SERVICE_MAX_CALL_BYTES } from "./batches.ts";
 import type { DeadLetterStore } from "./dead-letter.ts";
 import { excerpt, SinkConfigurationError, SinkDeliveryError } from "./errors.ts";
-import { EVENT_ID_COLUMN, rowSizer } from "./rows.ts";
+import { EVENT_ID_COLUMN, rowSizer, type SizedRow } from "./rows.ts";
 
 export interface LogsIngestionSinkOptions {
   /** `DefaultAzureCredential` in Azure (see createAzureCredential); the stand-in's `tokenCredential` locally. */

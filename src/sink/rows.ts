@@ -3,7 +3,6 @@
  * `addOnAttributes`, and a deterministic dedup key so a retried window's duplicates are removable in KQL.
  */
 import { hash } from "node:crypto";
-import { type SizedRow, sizeRow } from "./batches.ts";
 
 /** The dedup column. Declare it (type string) in the DCR stream. Column names must start with a letter. */
 export const EVENT_ID_COLUMN = "CcpEventId";
@@ -11,6 +10,16 @@ export const EVENT_ID_COLUMN = "CcpEventId";
 export const RAW_DATA_COLUMN = "RawData";
 
 export type Row = Record<string, unknown>;
+
+export interface SizedRow {
+  row: Row;
+  /** UTF-8 bytes of the row's JSON. */
+  bytes: number;
+}
+
+export function sizeRow(row: Row): SizedRow {
+  return { row, bytes: Buffer.byteLength(JSON.stringify(row)) };
+}
 
 /**
  * JSON with object keys sorted at every depth, so the same event always serializes the same way however

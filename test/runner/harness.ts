@@ -15,7 +15,7 @@ import { createHttpClient } from "../../src/engine/http.ts";
 import type { Logger } from "../../src/engine/types.ts";
 import type { AzuriteInstance } from "../../src/local/azurite.ts";
 import { type IngestionStandin, startIngestionStandin } from "../../src/local/ingestion-standin.ts";
-import type { RunnerDeps } from "../../src/runner/poll-connector.ts";
+import type { RunnerDeps } from "../../src/runner/types.ts";
 import { createFolderDeadLetterStore } from "../../src/sink/dead-letter.ts";
 import { createLogsIngestionSink } from "../../src/sink/logs-ingestion-sink.ts";
 import { standinClientOptions } from "../../src/sink/settings.ts";

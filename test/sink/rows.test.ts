@@ -4,8 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { sizeRow } from "../../src/sink/batches.ts";
-import { canonicalJson, eventId, rowSizer, toRow } from "../../src/sink/rows.ts";
+import { canonicalJson, eventId, rowSizer, sizeRow, toRow } from "../../src/sink/rows.ts";
 
 const awkwardEvents: unknown[] = [
   { id: 1, summary: "User created", created: "2026-01-01T00:00:00Z" },

@@ -29,8 +29,8 @@ import type { Connector } from "../../definition/schema.ts";
 import type { Window } from "../../engine/types.ts";
 import { isSafeSegment } from "../../local/standin/row-store.ts";
 import { createAzureCredential } from "../../sink/settings.ts";
+import type { CliCommand } from "../command.ts";
 import type { CliIo } from "../io.ts";
-import type { CliCommand } from "./index.ts";
 import {
   commandEnv,
   exitCodes,
@@ -38,7 +38,7 @@ import {
   parseTime,
   type SettingsOption,
   withSettingsOption,
-} from "./run.ts";
+} from "../shared.ts";
 
 /** Where `npx tsx src/local/ingestion-standin.ts` keeps its data in the local walkthrough. */
 const DEFAULT_STANDIN_DATA_DIR = ".local/ingestion";

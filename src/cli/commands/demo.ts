@@ -4,9 +4,8 @@
  */
 import path from "node:path";
 import { runDemo } from "../../local/demo.ts";
-import type { CliCommand } from "./index.ts";
-import { commandRootDir, createProgress, exitCodes } from "./run.ts";
-import { statusTable } from "./status.ts";
+import type { CliCommand } from "../command.ts";
+import { commandRootDir, createProgress, exitCodes, statusTable } from "../shared.ts";
 
 interface DemoOptions {
   windows: string;

@@ -9,7 +9,7 @@ import {
   replayRange,
 } from "../../runner/replay.ts";
 import { createRuntime } from "../../runner/runtime.ts";
-import type { CliCommand } from "./index.ts";
+import type { CliCommand } from "../command.ts";
 import {
   commandEnv,
   commandRootDir,
@@ -22,7 +22,7 @@ import {
   reportLoad,
   type SettingsOption,
   withSettingsOption,
-} from "./run.ts";
+} from "../shared.ts";
 
 interface ReplayOptions extends SettingsOption {
   from: string;

@@ -5,10 +5,17 @@
 import { systemClock } from "../../engine/clock.ts";
 import { createStateTableClient, createWatermarkStore, type WatermarkRow } from "../../state/index.ts";
 import { statusView } from "../../status/view.ts";
+import type { CliCommand } from "../command.ts";
 import type { CliIo } from "../io.ts";
-import type { CliCommand } from "./index.ts";
-import { commandEnv, exitCodes, guarded, parseTime, type SettingsOption, withSettingsOption } from "./run.ts";
-import { statusTable } from "./status.ts";
+import {
+  commandEnv,
+  exitCodes,
+  guarded,
+  parseTime,
+  type SettingsOption,
+  statusTable,
+  withSettingsOption,
+} from "../shared.ts";
 
 interface ResetOptions extends SettingsOption {
   to: string;

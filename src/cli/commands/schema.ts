@@ -1,7 +1,7 @@
 /** `ccp-poller schema [--out file]`: the JSON Schema of a connector's `properties`, for editors. */
 import { writeFile } from "node:fs/promises";
 import { connectorJsonSchemaText } from "../../definition/json-schema.ts";
-import type { CliCommand } from "./index.ts";
+import type { CliCommand } from "../command.ts";
 
 export const schemaCommand: CliCommand = {
   register(program, io, exit) {

@@ -5,20 +5,22 @@ import { type Env, readSetting } from "../../config/app-settings.ts";
 import { systemClock } from "../../engine/clock.ts";
 import { latestHealthFromStandin } from "../../health/latest.ts";
 import { createStateTableClient, createWatermarkStore } from "../../state/index.ts";
-import { type StatusLine, statusView } from "../../status/view.ts";
+import { statusView } from "../../status/view.ts";
+import type { CliCommand } from "../command.ts";
 import type { CliIo } from "../io.ts";
-import type { CliCommand } from "./index.ts";
 import {
   commandEnv,
+  errorColumnChars,
   exitCodes,
   formatTable,
   guarded,
   type SettingsOption,
+  shorten,
+  statusTable,
   withSettingsOption,
-} from "./run.ts";
+} from "../shared.ts";
 
 /** The last error is cut on the terminal so a line stays a line; `--json` has it whole. */
-const errorColumnChars = 100;
 
 export const statusCommand: CliCommand = {
   register(program, io, exit) {
@@ -93,28 +95,4 @@ async function healthStatus(io: CliIo, env: Env, options: HealthSourceOptions): 
     for (const line of formatTable(headers, rows)) io.stdout(line);
   }
   return exitCodes.ok;
-}
-
-export function statusTable(lines: readonly StatusLine[]): string[] {
-  return formatTable(
-    ["CONNECTOR", "STATUS", "LAG", "LAST SUCCESS", "FAILURES", "WINDOW IN FLIGHT", "LAST ERROR"],
-    lines.map((line) => [
-      line.connectorId,
-      line.status,
-      line.lagMinutes === null ? "-" : `${line.lagMinutes} min`,
-      line.lastSuccessAt ?? "never",
-      String(line.consecutiveFailures),
-      line.windowInFlight === null ? "-" : `${line.windowInFlight} (attempt ${line.windowAttempts})`,
-      // A long Retry-After is why nothing moves: say so before the error that reported it.
-      shorten(
-        line.notBefore === null ? line.lastError : `no request before ${line.notBefore}: ${line.lastError}`,
-        errorColumnChars,
-      ),
-    ]),
-  );
-}
-
-function shorten(text: string, chars: number): string {
-  const oneLine = text.replace(/\s+/g, " ");
-  return oneLine.length <= chars ? oneLine : `${oneLine.slice(0, chars - 1)}…`;
 }

@@ -4,7 +4,7 @@ import { DefinitionError, formatRefusal, formatWarning } from "../../definition/
 import { loadConnectors } from "../../definition/load.ts";
 import { parseDefinitionJson } from "../../definition/parse.ts";
 import type { Connector } from "../../definition/schema.ts";
-import type { CliCommand } from "./index.ts";
+import type { CliCommand } from "../command.ts";
 
 interface ValidateOptions {
   settings?: string;
