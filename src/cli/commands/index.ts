@@ -2,21 +2,17 @@
  * Every `ccp-poller` command, one file each. To add one (`run`, `status`, `reset`, `replay`, `demo`,
  * `compare`…), write `src/cli/commands/<name>.ts` exporting a `CliCommand` and add it to this list.
  */
-import type { Command } from "commander";
-import type { CliIo } from "../io.ts";
+import type { CliCommand } from "../command.ts";
 import { compareCommand } from "./compare.ts";
 import { demoCommand } from "./demo.ts";
 import { replayCommand } from "./replay.ts";
 import { resetCommand } from "./reset.ts";
 import { runCommand } from "./run.ts";
 import { schemaCommand } from "./schema.ts";
+import { simulateCommand } from "./simulate.ts";
 import { statusCommand } from "./status.ts";
+import { tryCommand } from "./try.ts";
 import { validateCommand } from "./validate.ts";
-
-export interface CliCommand {
-  /** Adds the command to `program`. Its action sets `process.exitCode`-style results through `exit`. */
-  register(program: Command, io: CliIo, exit: (code: number) => void): void;
-}
 
 export const commands: readonly CliCommand[] = [
   validateCommand,
@@ -27,4 +23,6 @@ export const commands: readonly CliCommand[] = [
   replayCommand,
   demoCommand,
   compareCommand,
+  simulateCommand,
+  tryCommand,
 ];
