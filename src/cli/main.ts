@@ -21,7 +21,7 @@ export async function main(args: readonly string[], io: CliIo = processIo): Prom
   try {
     await program.parseAsync([...args], { from: "user" });
   } catch (error) {
-    // Help and version exit 0; every other commander error is a usage error (README: exit codes).
+    // Help and version exit 0; every other commander error is a usage error (docs/cli.md: exit codes).
     if (error instanceof CommanderError) return error.exitCode === 0 ? exitCodes.ok : exitCodes.usage;
     throw error;
   }

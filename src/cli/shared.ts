@@ -16,7 +16,7 @@ import { ConnectorNotRegisteredError, StateError } from "../state/index.ts";
 import type { StatusLine } from "../status/view.ts";
 import type { CliIo } from "./io.ts";
 
-/** What every command's exit code means (README: "Exit codes"). */
+/** What every command's exit code means (docs/cli.md: "Exit codes"). */
 export const exitCodes = {
   ok: 0,
   /** A connector failed, a definition has errors, a replay was refused, or the connector is unknown. */

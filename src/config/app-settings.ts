@@ -1,5 +1,5 @@
 /**
- * Every app-level setting ccp-poller reads, with its default: the one table README, local.settings.sample.json
+ * Every app-level setting ccp-poller reads, with its default: the one table docs/operating.md, local.settings.sample.json
  * and the Bicep template are checked against. Per-connector values (placeholders, secrets) are not here: they
  * come from `CCP_<CONNECTOR_ID>_<NAME>` variables (see src/definition).
  */

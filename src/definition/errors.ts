@@ -40,7 +40,7 @@ export function formatWarning(warning: DefinitionWarning): string {
   return `${warning.file}: ${warning.jsonPath} — warning [${warning.code}] ${warning.message}`;
 }
 
-/** Stable codes for definitions this poller deliberately does not run (README lists them). */
+/** Stable codes for definitions this poller deliberately does not run (docs/connector-definitions.md lists them). */
 export const refusalCodes = {
   "unsupported-kind": "the resource kind is not a REST poller (OCI, GCP, Push, StorageAccountBlobContainer…)",
   "unsupported-auth":

@@ -1,5 +1,5 @@
 /**
- * README's configuration reference is generated from src/config/app-settings.ts: this test fails with the table
+ * The configuration reference in docs/operating.md is generated from src/config/app-settings.ts: this test fails with the table
  * to paste whenever a setting is added, renamed, or its default or description changes.
  */
 import { readFile } from "node:fs/promises";
@@ -21,13 +21,13 @@ function settingsTable(settings: readonly AppSettingSpec[]): string {
   ].join("\n");
 }
 
-describe("README configuration reference", () => {
+describe("docs/operating.md configuration reference", () => {
   it("lists every app setting with its default, as src/config/app-settings.ts does", async () => {
-    const readme = await readFile(path.join(repoRoot, "README.md"), "utf8");
+    const readme = await readFile(path.join(repoRoot, "docs/operating.md"), "utf8");
     const table = settingsTable(appSettings);
     expect(
       readme.includes(table),
-      `README.md should contain this table (section:functions):\n\n${table}\n`,
+      `docs/operating.md should contain this table (Configuration reference):\n\n${table}\n`,
     ).toBe(true);
   });
 });

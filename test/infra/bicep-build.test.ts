@@ -186,7 +186,7 @@ describe.skipIf(lookup.bicep === undefined)(
         expect(checkTransformSpelling(broken)).toEqual([expect.stringContaining("uses iff(); use iif()")]);
       });
 
-      it("the roles read from the Bicep source (what README is checked against) are the roles main.json assigns", () => {
+      it("the roles read from the Bicep source (what docs/deploying.md is checked against) are the roles main.json assigns", () => {
         const fromSource = [
           ...new Set(
             bicepFiles.flatMap((file) => bicepRoleIds(readFileSync(path.join(repoRoot, file), "utf8"))),

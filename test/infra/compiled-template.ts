@@ -173,7 +173,7 @@ export function assignedRoleIds(template: ArmTemplate): string[] {
   return [...new Set(ids.map((id) => id.toLowerCase()))].sort();
 }
 
-/** The README section that lists what `azd up` creates: from its heading to the next heading of any level. */
+/** The docs section that lists what `azd up` creates (docs/deploying.md): from its heading to the next heading of any level. */
 export function readmeSection(readme: string, heading: string): string {
   const start = readme.indexOf(`\n${heading}\n`);
   if (start < 0) return "";
@@ -193,6 +193,6 @@ export function checkRolesDocumented(
       return [`role ${id} is assigned but has no name in the test's table of built-in roles`];
     return section.includes(name)
       ? []
-      : [`README "What gets created" does not name the role ${name} (${id})`];
+      : [`docs/deploying.md "What gets created" does not name the role ${name} (${id})`];
   });
 }

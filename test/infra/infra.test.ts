@@ -112,15 +112,15 @@ describe("infra files", () => {
     expect(read(path.join(repoRoot, "azure.yaml"))).toMatch(/^requiredVersions:\n {2}azd: ">= 1\.24\.0"$/m);
   });
 
-  it("README's 'What gets created' names every role the templates assign", () => {
+  it("docs/deploying.md's 'What gets created' names every role the templates assign", () => {
     const roleIds = [...new Set(bicepFiles.flatMap((file) => bicepRoleIds(read(file))))].sort();
-    const section = readmeSection(read(path.join(repoRoot, "README.md")), "### What gets created (`infra/`)");
+    const section = readmeSection(read(path.join(repoRoot, "docs/deploying.md")), "## What gets created (`infra/`)");
     expect(section).toContain("Role assignments");
     expect(checkRolesDocumented(roleIds, builtInRoles, section)).toEqual([]);
     expect(
       checkRolesDocumented(roleIds, builtInRoles, section.replaceAll("Storage Queue Data Contributor", "")),
     ).toEqual([
-      'README "What gets created" does not name the role Storage Queue Data Contributor (974c5e8b-45b9-4653-ba55-5f855dd0fb88)',
+      'docs/deploying.md "What gets created" does not name the role Storage Queue Data Contributor (974c5e8b-45b9-4653-ba55-5f855dd0fb88)',
     ]);
     expect(checkRolesDocumented(["00000000-0000-0000-0000-000000000000"], builtInRoles, section)).toEqual([
       "role 00000000-0000-0000-0000-000000000000 is assigned but has no name in the test's table of built-in roles",

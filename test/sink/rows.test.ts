@@ -36,7 +36,7 @@ describe("dedup key", () => {
     expect(eventId("jira-audit", { id: 1, summary: "User created" })).toBe(
       eventId("jira-audit", JSON.parse('{"summary":"User created","id":1}')),
     );
-    // The documented formula (README, DCR column docs): sha256(connectorId + canonical JSON), first 32 hex.
+    // The documented formula (docs/deploying.md, DCR column docs): sha256(connectorId + canonical JSON), first 32 hex.
     const documented = createHash("sha256")
       .update('jira-audit{"id":1,"summary":"User created"}')
       .digest("hex")
