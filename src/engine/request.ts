@@ -22,6 +22,7 @@ import { isBodyJsonPath } from "../definition/keys.ts";
 import type { Connector } from "../definition/schema.ts";
 import { EngineError } from "./errors.ts";
 import { isJsonPath, isRecord, withJsonPathValue } from "./jsonpath.ts";
+import { substituteQuoted } from "./quoted-template.ts";
 import { isNumericFormat, renderTime } from "./time-format.ts";
 import type { OutgoingRequest, RequestBody, Window } from "./types.ts";
 
@@ -127,7 +128,7 @@ function applyTemplate(
     config.isPostPayloadJson ||
     JSON_MEDIA_TYPE.test(request.headers["content-type"] ?? "") ||
     offsetInJsonBody(connector);
-  const text = substituteQuoted(template, (token, name) => {
+  const text = substituteQuoted(template, /\{(_[A-Za-z]+)\}/y, (token, name) => {
     const value = variables[name];
     if (value === undefined) throw unknownToken(connector, token, field);
     return { value, bare: numeric && name.startsWith("_QueryWindow") && name.endsWith("Time") };
@@ -172,41 +173,6 @@ function offsetInJsonBody(connector: Connector): boolean {
       (name) => name !== undefined && isBodyJsonPath(name),
     )
   );
-}
-
-/**
- * Substitutes `{_Name}` tokens in a JSON-like template. Inside a quoted string the value is escaped for
- * that quote; outside quotes (definitions write `"from": {_QueryWindowStartTime}`) it becomes a JSON
- * string, or a bare number when `bare`.
- */
-function substituteQuoted(
-  template: string,
-  resolve: (token: string, name: string) => { value: string; bare: boolean },
-): string {
-  let out = "";
-  let quote: string | undefined;
-  const token = /\{(_[A-Za-z]+)\}/y;
-  for (let i = 0; i < template.length; ) {
-    const ch = template.charAt(i);
-    if (quote && ch === "\\") {
-      out += template.slice(i, i + 2);
-      i += 2;
-      continue;
-    }
-    token.lastIndex = i;
-    const match = token.exec(template);
-    if (match) {
-      const { value, bare } = resolve(match[0], match[1] as string);
-      if (quote) out += value.replace(/\\/g, "\\\\").replaceAll(quote, `\\${quote}`);
-      else out += bare ? value : JSON.stringify(value);
-      i += match[0].length;
-      continue;
-    }
-    if (ch === '"' || ch === "'") quote = quote === undefined ? ch : quote === ch ? undefined : quote;
-    out += ch;
-    i += 1;
-  }
-  return out;
 }
 
 function lookup(

@@ -8,6 +8,7 @@
  * and outside quotes (CyberArk Audit's `{cursorRef:$cursorRef$}`) it becomes a JSON string.
  */
 import type { StepCollectorConfig } from "../definition/schema.ts";
+import { substituteQuoted } from "../engine/quoted-template.ts";
 
 type StepRequest = StepCollectorConfig["request"];
 
@@ -45,28 +46,7 @@ export function fillPlaceholders(
 }
 
 function fillTemplate(template: string, values: Readonly<Record<string, string>>): string {
-  let out = "";
-  let quote: string | undefined;
-  const token = /\$([A-Za-z_][\w]*)\$/y;
-  for (let i = 0; i < template.length; ) {
-    const ch = template.charAt(i);
-    if (quote && ch === "\\") {
-      out += template.slice(i, i + 2);
-      i += 2;
-      continue;
-    }
-    token.lastIndex = i;
-    const match = token.exec(template);
-    const name = match?.[1];
-    if (match && name !== undefined && Object.hasOwn(values, name)) {
-      const value = values[name] as string;
-      out += quote ? value.replace(/\\/g, "\\\\").replaceAll(quote, `\\${quote}`) : JSON.stringify(value);
-      i += match[0].length;
-      continue;
-    }
-    if (ch === '"' || ch === "'") quote = quote === undefined ? ch : quote === ch ? undefined : quote;
-    out += ch;
-    i += 1;
-  }
-  return out;
+  return substituteQuoted(template, /\$([A-Za-z_][\w]*)\$/y, (_token, name) =>
+    Object.hasOwn(values, name) ? { value: values[name] as string, bare: false } : undefined,
+  );
 }
