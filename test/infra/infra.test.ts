@@ -114,7 +114,10 @@ describe("infra files", () => {
 
   it("docs/deploying.md's 'What gets created' names every role the templates assign", () => {
     const roleIds = [...new Set(bicepFiles.flatMap((file) => bicepRoleIds(read(file))))].sort();
-    const section = readmeSection(read(path.join(repoRoot, "docs/deploying.md")), "## What gets created (`infra/`)");
+    const section = readmeSection(
+      read(path.join(repoRoot, "docs/deploying.md")),
+      "## What gets created (`infra/`)",
+    );
     expect(section).toContain("Role assignments");
     expect(checkRolesDocumented(roleIds, builtInRoles, section)).toEqual([]);
     expect(
