@@ -67,6 +67,10 @@ const mode: Mode = args.smoke ? "smoke" : args.quick ? "quick" : "full";
 const repetitions = Number(args.reps ?? (mode === "smoke" ? 1 : 5));
 if (!Number.isInteger(repetitions) || repetitions < 1)
   throw new Error(`--reps must be a positive integer, got ${args.reps}`);
+/** How each side overlaps network waits, so a ratio can be read for what it is (issue 18). */
+const BASELINE_OVERLAP =
+  "Overlap: the baseline keeps up to 2 uploads in flight and requests the next page once the current page's uploads have started; ccp-poller keeps 2 uploads in flight, fetches the next page while they run, and opens the next window's first page during a window's last uploads and commit.";
+
 const outFile = path.resolve(args.out ?? path.join(repoRoot, "bench/results/latest.json"));
 const profiling = !args["no-profile"];
 
@@ -100,6 +104,7 @@ try {
     notes: [
       "Medians of the runs; each run is a fresh process running the compiled JavaScript. Peak RSS covers the worker's whole life.",
       "Upstream, Logs Ingestion stand-in (fsyncs every call) and Azurite run in their own processes on the same machine.",
+      BASELINE_OVERLAP,
       `Machine: ${cpus().length} cores shared with other work while measuring (load average ${loadavg()[0]?.toFixed(2)} at the end). Expect noise.`,
     ],
     workloads: results,
