@@ -11,6 +11,7 @@ import { performance } from "node:perf_hooks";
 import { formatWarning } from "../../definition/errors.ts";
 import { loadConnectors } from "../../definition/load.ts";
 import type { Connector } from "../../definition/schema.ts";
+import { envVarName } from "../../definition/settings.ts";
 import { systemClock } from "../../engine/clock.ts";
 import { connectorHttpOptions, createEngine } from "../../engine/engine.ts";
 import { createHttpClient, HttpStatusError, serializeBody } from "../../engine/http.ts";
@@ -280,8 +281,7 @@ function curlOf(
   variables: Map<string, string>,
   id: string,
 ): string {
-  const prefix = `CCP_${id.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
-  const reference = (secret: string) => `\${${variables.get(secret) ?? `${prefix}_SECRET`}}`;
+  const reference = (secret: string) => `\${${variables.get(secret) ?? envVarName(id, "SECRET")}}`;
   const quote = (text: string) => {
     let out = text.replace(/[\\"`$]/g, "\\$&");
     for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
@@ -299,7 +299,7 @@ function curlOf(
       parts.push(`-u ${quote(`${user}:${rest.join(":")}`)}`);
     } else if (isSensitiveName(name) && !secrets.some((s) => s !== "" && value.includes(s))) {
       // A credential the run obtained (an access token): no variable holds it, so it is named for the header.
-      parts.push(`-H "${name}: \${${prefix}_${name.toUpperCase().replace(/[^A-Z0-9]/g, "_")}}"`);
+      parts.push(`-H "${name}: \${${envVarName(id, name)}}"`);
     } else {
       parts.push(`-H ${quote(`${name}: ${value}`)}`);
     }
