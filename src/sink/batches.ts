@@ -1,26 +1,30 @@
 /**
- * Packing rows into upload calls. Each batch is sent as one `upload` call, and its JSON array body is kept
- * at or under the SDK's own chunk size, so the SDK never splits it further: one batch is exactly one HTTP
- * call, and a failed call means exactly that batch was not accepted.
+ * Packing rows into upload calls: one batch is exactly one HTTP call, its JSON array body at or under the
+ * batch limit, and a failed call means exactly that batch was not accepted.
  */
-import type { SizedRow } from "./rows.ts";
+import type { SerializedRow } from "./rows.ts";
 
 /** The service limit per call (compressed or uncompressed): 1 MiB. A row that cannot fit is dead-lettered. */
 export const SERVICE_MAX_CALL_BYTES = 1_048_576;
-/** `@azure/monitor-ingestion` starts a new chunk before its records reach this many bytes. */
-export const SDK_CHUNK_BYTES = 1_000_000;
+/** The largest batch body: the chunk size `LogsIngestionClient.upload` keeps to, under the service limit. */
+export const MAX_BATCH_BYTES = 1_000_000;
+
+/** The JSON array body that carries these rows, from each row's JSON as serialized once. */
+export function batchBody(rows: readonly SerializedRow[]): string {
+  return `[${rows.map((row) => row.json).join(",")}]`;
+}
 
 /** Bytes of the JSON array body that carries these rows: brackets, rows and the commas between them. */
-export function bodyBytes(rows: readonly SizedRow[]): number {
+export function bodyBytes(rows: readonly SerializedRow[]): number {
   let total = 2 + Math.max(rows.length - 1, 0);
   for (const { bytes } of rows) total += bytes;
   return total;
 }
 
 /** Greedy, order-keeping packing; a row larger than `maxBatchBytes` travels alone. */
-export function packBatches(rows: readonly SizedRow[], maxBatchBytes: number): SizedRow[][] {
-  const batches: SizedRow[][] = [];
-  let current: SizedRow[] = [];
+export function packBatches(rows: readonly SerializedRow[], maxBatchBytes: number): SerializedRow[][] {
+  const batches: SerializedRow[][] = [];
+  let current: SerializedRow[] = [];
   let currentBytes = 2;
   for (const row of rows) {
     if (current.length > 0 && currentBytes + 1 + row.bytes > maxBatchBytes) {
@@ -36,7 +40,7 @@ export function packBatches(rows: readonly SizedRow[], maxBatchBytes: number): S
 }
 
 /** The two halves a 413-rejected batch is retried as. */
-export function halve(batch: readonly SizedRow[]): [SizedRow[], SizedRow[]] {
+export function halve(batch: readonly SerializedRow[]): [SerializedRow[], SerializedRow[]] {
   const middle = Math.ceil(batch.length / 2);
   return [batch.slice(0, middle), batch.slice(middle)];
 }

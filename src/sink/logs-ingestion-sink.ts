@@ -1,24 +1,28 @@
 /**
- * Delivery of one page of events to the Logs Ingestion API through the real `LogsIngestionClient` (its
- * pipeline does auth, gzip, and retries: 429 after `Retry-After`, 5xx and network errors with backoff).
+ * Delivery of one page of events to the Logs Ingestion API through the real `LogsIngestionClient`'s pipeline
+ * (auth, gzip, and retries: 429 after `Retry-After`, 5xx and network errors with backoff); each row is
+ * serialized once and the body built from those bytes (src/sink/upload-call.ts says why).
  *
  * `send` resolves only when every row of the page was accepted (204) or dead-lettered; anything else
  * rejects with a SinkDeliveryError, so the caller never commits a window over rows the service did not take.
- * Each batch is one `upload` call of a single SDK chunk: the SDK's abort trap (chunks not yet started are
- * skipped silently) cannot hit, because there is never a second chunk to skip.
+ * Each batch is one call.
  */
 import type { TokenCredential } from "@azure/identity";
-import {
-  isAggregateLogsUploadError,
-  LogsIngestionClient,
-  type LogsIngestionClientOptions,
-} from "@azure/monitor-ingestion";
+import { LogsIngestionClient, type LogsIngestionClientOptions } from "@azure/monitor-ingestion";
 import type { Connector, DcrConfig } from "../definition/schema.ts";
 import type { Logger } from "../engine/types.ts";
-import { bodyBytes, halve, packBatches, SDK_CHUNK_BYTES, SERVICE_MAX_CALL_BYTES } from "./batches.ts";
+import {
+  batchBody,
+  bodyBytes,
+  halve,
+  MAX_BATCH_BYTES,
+  packBatches,
+  SERVICE_MAX_CALL_BYTES,
+} from "./batches.ts";
 import type { DeadLetterStore } from "./dead-letter.ts";
 import { excerpt, SinkConfigurationError, SinkDeliveryError } from "./errors.ts";
-import { EVENT_ID_COLUMN, rowSizer, type SizedRow } from "./rows.ts";
+import { type Row, rowSerializer, type SerializedRow } from "./rows.ts";
+import { type UploadCall, uploadCall } from "./upload-call.ts";
 
 export interface LogsIngestionSinkOptions {
   /** `DefaultAzureCredential` in Azure (see createAzureCredential); the stand-in's `tokenCredential` locally. */
@@ -83,8 +87,7 @@ interface Failure {
 }
 
 function describeFailure(error: unknown): Failure {
-  const cause = isAggregateLogsUploadError(error) ? error.errors[0]?.cause : error;
-  const { statusCode, code, name, message } = (cause ?? {}) as {
+  const { statusCode, code, name, message } = (error ?? {}) as {
     statusCode?: number;
     code?: string;
     name?: string;
@@ -92,29 +95,30 @@ function describeFailure(error: unknown): Failure {
   };
   const label =
     statusCode === undefined ? (code ?? name ?? "Error") : `HTTP ${statusCode}${code ? ` ${code}` : ""}`;
-  return { status: statusCode, summary: `${label}: ${excerpt(message ?? String(cause))}` };
+  return { status: statusCode, summary: `${label}: ${excerpt(message ?? String(error))}` };
 }
 
 export function createLogsIngestionSink(options: LogsIngestionSinkOptions): Sink {
-  const maxBatchBytes = options.maxBatchBytes ?? SDK_CHUNK_BYTES;
-  if (!(maxBatchBytes >= 64 && maxBatchBytes <= SDK_CHUNK_BYTES)) {
-    throw new RangeError(`maxBatchBytes must be between 64 and ${SDK_CHUNK_BYTES}, got ${maxBatchBytes}`);
+  const maxBatchBytes = options.maxBatchBytes ?? MAX_BATCH_BYTES;
+  if (!(maxBatchBytes >= 64 && maxBatchBytes <= MAX_BATCH_BYTES)) {
+    throw new RangeError(`maxBatchBytes must be between 64 and ${MAX_BATCH_BYTES}, got ${maxBatchBytes}`);
   }
   const { logger, deadLetter } = options;
-  const clients = new Map<string, LogsIngestionClient>();
-  const clientFor = (endpoint: string): LogsIngestionClient => {
-    let client = clients.get(endpoint);
-    if (client === undefined) {
-      client = new LogsIngestionClient(endpoint, options.credential, options.clientOptions);
-      clients.set(endpoint, client);
+  const calls = new Map<string, UploadCall>();
+  const callFor = (endpoint: string): UploadCall => {
+    let call = calls.get(endpoint);
+    if (call === undefined) {
+      const client = new LogsIngestionClient(endpoint, options.credential, options.clientOptions);
+      call = uploadCall(client, endpoint, options.clientOptions?.httpClient);
+      calls.set(endpoint, call);
     }
-    return client;
+    return call;
   };
 
   async function send(connector: Connector, events: readonly unknown[], sendOptions: SinkSendOptions = {}) {
     const destination = destinationOf(connector, options.destinationOverride);
     const { signal } = sendOptions;
-    const client = clientFor(destination.dataCollectionEndpoint);
+    const upload = callFor(destination.dataCollectionEndpoint);
     const where = `${destination.dataCollectionRuleImmutableId}/${destination.streamName}`;
     const result: SendResult = {
       sent: events.length,
@@ -139,8 +143,8 @@ export function createLogsIngestionSink(options: LogsIngestionSinkOptions): Sink
       );
     };
 
-    const deadLetterRow = async (sized: SizedRow, reason: string): Promise<void> => {
-      const eventId = String(sized.row[EVENT_ID_COLUMN]);
+    const deadLetterRow = async (sized: SerializedRow, reason: string): Promise<void> => {
+      const { eventId } = sized;
       let location: string;
       try {
         location = await deadLetter.put({
@@ -150,7 +154,7 @@ export function createLogsIngestionSink(options: LogsIngestionSinkOptions): Sink
           streamName: destination.streamName,
           reason,
           bytes: sized.bytes,
-          row: sized.row,
+          row: JSON.parse(sized.json) as Row,
         });
       } catch (error) {
         throw fail(
@@ -169,8 +173,8 @@ export function createLogsIngestionSink(options: LogsIngestionSinkOptions): Sink
       });
     };
 
-    const sized = events.map(rowSizer(connector.id, connector.properties.addOnAttributes));
-    const fitsOneCall = (row: SizedRow) => bodyBytes([row]) <= SERVICE_MAX_CALL_BYTES;
+    const sized = events.map(rowSerializer(connector.id, connector.properties.addOnAttributes));
+    const fitsOneCall = (row: SerializedRow) => bodyBytes([row]) <= SERVICE_MAX_CALL_BYTES;
     for (const row of sized.filter((candidate) => !fitsOneCall(candidate))) {
       await deadLetterRow(
         row,
@@ -182,11 +186,11 @@ export function createLogsIngestionSink(options: LogsIngestionSinkOptions): Sink
     for (let batch = queue.shift(); batch !== undefined; batch = queue.shift()) {
       if (signal?.aborted) throw fail(undefined, "aborted before the next call");
       try {
-        await client.upload(
+        await upload(
           destination.dataCollectionRuleImmutableId,
           destination.streamName,
-          batch.map(({ row }) => row),
-          { maxConcurrency: 1, abortSignal: signal },
+          batchBody(batch),
+          signal,
         );
         result.calls += 1;
         result.accepted += batch.length;

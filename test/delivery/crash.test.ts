@@ -14,7 +14,7 @@ import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { createFakeClock } from "../../src/engine/clock.ts";
 import { type IngestionStandin, startIngestionStandin } from "../../src/local/ingestion-standin.ts";
 import { bodyBytes } from "../../src/sink/batches.ts";
-import { sizeRow, toRow } from "../../src/sink/rows.ts";
+import { serializeRow, toRow } from "../../src/sink/rows.ts";
 import type { WatermarkStore } from "../../src/state/index.ts";
 import { type JiraFake, jiraRecords, startJiraFake } from "../fakes/jira.ts";
 import { useAzurite } from "../support/azurite.ts";
@@ -225,7 +225,9 @@ describe("a runner process SIGKILLed mid-delivery", () => {
 
   it("during a 413 split: the first half of window 2's page is stored, the second half never is", async () => {
     // A call holds 2 rows but not 4: each 4-record page is refused with 413 and sent again in halves.
-    const twoRows = bodyBytes(RECORDS.slice(0, 2).map((record) => sizeRow(toRow(CONNECTOR_ID, record, {}))));
+    const twoRows = bodyBytes(
+      RECORDS.slice(0, 2).map((record) => serializeRow(toRow(CONNECTOR_ID, record, {}))),
+    );
     const outcome = await crashOnce(
       "during a 413 split (window 2, one half stored)",
       { pageSize: 4, maxRequestBytes: twoRows + 16 },

@@ -16,7 +16,7 @@ import type { RunnerDeps } from "../../src/runner/types.ts";
 import { bodyBytes } from "../../src/sink/batches.ts";
 import { createFolderDeadLetterStore } from "../../src/sink/dead-letter.ts";
 import { createLogsIngestionSink, type Sink } from "../../src/sink/logs-ingestion-sink.ts";
-import { sizeRow, toRow } from "../../src/sink/rows.ts";
+import { serializeRow, toRow } from "../../src/sink/rows.ts";
 import { standinClientOptions } from "../../src/sink/settings.ts";
 import { createStateTableClient, createWatermarkStore } from "../../src/state/index.ts";
 import { type JiraFake, jiraRecords, startJiraFake } from "../fakes/jira.ts";
@@ -86,7 +86,7 @@ describe("the sink under faults", () => {
     const { p } = await start();
     const folder = await tempFolder();
     // A call holds one row but not two: every 2-row page is refused with 413, then sent as two halves.
-    const oneRow = bodyBytes([sizeRow(toRow(p.connector.id, RECORDS[0], {}))]);
+    const oneRow = bodyBytes([serializeRow(toRow(p.connector.id, RECORDS[0], {}))]);
     const strict = await startIngestionStandin({ dataDir: folder, maxRequestBytes: oneRow + 16 });
     cleanups.push(() => strict.stop());
     const sink = createLogsIngestionSink({

@@ -1,10 +1,10 @@
 /**
  * The dedup key and the row sizes the batcher relies on. The key is part of every stored row, so it must not
- * change across releases (pinned values), and `rowSizer`'s shortcut must agree with serializing the row.
+ * change across releases (pinned values), and `rowSerializer`'s shortcut must agree with serializing the row.
  */
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { canonicalJson, eventId, rowSizer, sizeRow, toRow } from "../../src/sink/rows.ts";
+import { canonicalJson, eventId, rowSerializer, toRow } from "../../src/sink/rows.ts";
 
 const awkwardEvents: unknown[] = [
   { id: 1, summary: "User created", created: "2026-01-01T00:00:00Z" },
@@ -20,6 +20,7 @@ const awkwardEvents: unknown[] = [
   null,
   [1, 2, 3],
   { big: "x".repeat(10_000) },
+  {},
 ];
 
 describe("dedup key", () => {
@@ -66,23 +67,23 @@ describe("dedup key", () => {
   });
 });
 
-describe("rowSizer", () => {
+describe("rowSerializer", () => {
   it("gives each event's fields, the add-ons over them and the key, sized exactly, for awkward events too", () => {
-    const addOns = { shared: "from the add-on", Source: "ccp-poller" };
-    const size = rowSizer("jira-audit", addOns);
-    for (const event of awkwardEvents) {
-      const label = JSON.stringify(event)?.slice(0, 80);
-      const sent = JSON.parse(JSON.stringify(event) ?? "null") as unknown;
-      const fields =
-        sent !== null && typeof sent === "object" && !Array.isArray(sent) ? sent : { RawData: sent };
-      const actual = size(event);
-      expect(JSON.parse(JSON.stringify(actual.row)), label).toEqual({
-        ...fields,
-        ...addOns,
-        CcpEventId: eventId("jira-audit", event),
-      });
-      expect(actual.bytes, label).toBe(sizeRow(actual.row).bytes);
-      expect(toRow("jira-audit", event, addOns)).toEqual(actual.row);
+    const addOnSets: Record<string, string>[] = [{ shared: "from the add-on", Source: "ccp-poller" }, {}];
+    for (const addOns of addOnSets) {
+      const serialize = rowSerializer("jira-audit", addOns);
+      for (const event of awkwardEvents) {
+        const label = `${JSON.stringify(event)?.slice(0, 80)} with ${Object.keys(addOns).length} add-ons`;
+        const sent = JSON.parse(JSON.stringify(event) ?? "null") as unknown;
+        const fields =
+          sent !== null && typeof sent === "object" && !Array.isArray(sent) ? sent : { RawData: sent };
+        const actual = serialize(event);
+        const key = eventId("jira-audit", event);
+        expect(JSON.parse(actual.json), label).toEqual({ ...fields, ...addOns, CcpEventId: key });
+        expect(actual.eventId, label).toBe(key);
+        expect(actual.bytes, label).toBe(Buffer.byteLength(actual.json));
+        expect(toRow("jira-audit", event, addOns)).toEqual(JSON.parse(actual.json));
+      }
     }
   });
 });
