@@ -278,6 +278,9 @@ export function createRangeStore(tableClient: TableClient, clock: Pick<Clock, "n
       get range() {
         return range;
       },
+      get current() {
+        return asWatermark();
+      },
       async read() {
         return asWatermark();
       },
@@ -292,13 +295,13 @@ export function createRangeStore(tableClient: TableClient, clock: Pick<Clock, "n
           windowAttempts: sameStart(current.windowInFlight, window) ? current.windowAttempts + 1 : 1,
         }));
       },
-      async commitWindow(window, counts) {
+      async commitWindow(window, counts, _cursor, next) {
         assertNext(window);
         return update("accept the window", (current) => ({
           ...current,
           acceptedThrough: window.end,
-          windowInFlight: undefined,
-          windowAttempts: 0,
+          windowInFlight: next,
+          windowAttempts: next === undefined ? 0 : 1,
           counts: {
             fetched: current.counts.fetched + counts.fetched,
             sent: current.counts.sent + counts.sent,
@@ -331,11 +334,16 @@ export function createRangeStore(tableClient: TableClient, clock: Pick<Clock, "n
         }));
       },
       async release() {
-        if (ended) return;
-        await update("release the lease", (current) => current, false).catch((error) => {
-          if (!(error instanceof LeaseLostError)) throw error;
-        });
+        if (ended) return false;
+        const released = await update("release the lease", (current) => current, false).then(
+          () => true,
+          (error: unknown) => {
+            if (!(error instanceof LeaseLostError)) throw error;
+            return false;
+          },
+        );
         ended = true;
+        return released;
       },
     };
   }

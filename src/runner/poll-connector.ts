@@ -8,7 +8,7 @@ import { RateLimitedError } from "../engine/errors.ts";
 import { redact } from "../engine/redact.ts";
 import type { Logger, Window } from "../engine/types.ts";
 import { isPersistentPaging } from "../paging/index.ts";
-import { formatWindow, type Lease, LeaseLostError, type WatermarkRow } from "../state/index.ts";
+import { formatWindow, type Lease, LeaseLostError, sameWindow, type WatermarkRow } from "../state/index.ts";
 import {
   closeWindowPages,
   deliverWindow,
@@ -28,6 +28,8 @@ export interface ConnectorRunOptions {
   leaseTtlMs?: number;
   /** Called after each window, for progress displays. */
   onWindow?: (report: WindowReport) => void;
+  /** Called with the row as the run's lease left it, once released. */
+  onReleased?: (row: WatermarkRow) => void;
 }
 
 export type ConnectorOutcome =
@@ -89,7 +91,7 @@ export async function pollConnector(
   );
   if (!lease) return { ...report, outcome: "leased-elsewhere" };
   try {
-    const row = await lease.read();
+    const row = lease.current;
     // Nothing committed yet but a first window failed: start there again, not from a look-back of the new now,
     // which would skip that window for good.
     const resumeAt = row.committedThrough ?? row.windowInFlight?.start;
@@ -104,7 +106,7 @@ export async function pollConnector(
     report.outcome = "lease-lost";
     report.error = redact(error.message, connector.secrets);
   } finally {
-    await lease.release();
+    if (await lease.release()) options.onReleased?.(lease.current);
   }
   return report;
 }
@@ -147,10 +149,12 @@ export async function pollWindows(
   const opensAhead = !isPersistentPaging(connector.properties.paging.pagingType);
   let cursor = startCursor;
   let upcoming: WindowPages | undefined;
+  /** The window the last commit marked in flight: it has started, and needs no write of its own to begin. */
+  let begun: Window | undefined;
   try {
     for (const [index, window] of windows.entries()) {
-      // A window opened ahead started before the deadline: it is delivered, not thrown away.
-      if (upcoming === undefined && deps.clock.now() >= options.deadline) {
+      // A window opened ahead (or marked in flight) started before the deadline: it is delivered, not dropped.
+      if (upcoming === undefined && begun === undefined && deps.clock.now() >= options.deadline) {
         result.windowsPending = windows.length - index;
         result.outcome = "budget-exhausted";
         break;
@@ -166,7 +170,19 @@ export async function pollWindows(
                 upcoming = openWindowPages(deps, connector, following, { signal: run.signal });
             }
           : undefined;
-      const polled = await pollWindow(deps, connector, lease, window, cursor, run, { opened, openFollowing });
+      // The window that starts right after this one's commit is marked in flight by that same write.
+      const startsNext = () =>
+        following !== undefined &&
+        (upcoming !== undefined || (!opensAhead && deps.clock.now() < options.deadline))
+          ? following
+          : undefined;
+      const polled = await pollWindow(deps, connector, lease, window, cursor, run, {
+        opened,
+        openFollowing,
+        begun: begun !== undefined && sameWindow(begun, window),
+        startsNext,
+      });
+      begun = polled.begunNext;
       options.onWindow?.(polled.report);
       if (polled.report.outcome === "failed") {
         result.outcome = "failed";
@@ -194,14 +210,23 @@ async function pollWindow(
   window: Window,
   cursor: string | undefined,
   run: AbortController,
-  ahead: { opened: WindowPages | undefined; openFollowing: (() => void) | undefined },
-): Promise<{ report: WindowReport; cursor: string | undefined }> {
-  let attempt: number;
-  try {
-    ({ windowAttempts: attempt } = await lease.beginWindow(window));
-  } catch (error) {
-    if (ahead.opened) await closeWindowPages(ahead.opened, new Error("the window could not start"));
-    throw error;
+  ahead: {
+    opened: WindowPages | undefined;
+    openFollowing: (() => void) | undefined;
+    /** The commit before marked this window in flight. */
+    begun: boolean;
+    /** At commit time: the window that starts next, if any. */
+    startsNext: () => Window | undefined;
+  },
+): Promise<{ report: WindowReport; cursor: string | undefined; begunNext: Window | undefined }> {
+  let attempt = lease.current.windowAttempts;
+  if (!ahead.begun) {
+    try {
+      ({ windowAttempts: attempt } = await lease.beginWindow(window));
+    } catch (error) {
+      if (ahead.opened) await closeWindowPages(ahead.opened, new Error("the window could not start"));
+      throw error;
+    }
   }
   const keepAlive = keepLeaseAlive(deps, lease, run);
   const delivery = await deliverWindow(deps, connector, window, {
@@ -212,6 +237,7 @@ async function pollWindow(
   }).finally(() => keepAlive.stop());
   const report = windowReport(connector, window, delivery);
   let row: WatermarkRow;
+  let begunNext: Window | undefined;
   if (delivery.error !== undefined) {
     row = await lease.failWindow(
       window,
@@ -222,7 +248,9 @@ async function pollWindow(
   } else {
     if (delivery.deadLettered > 0)
       await lease.recordDeadLetter(delivery.deadLettered, delivery.deadLetterLocation);
-    row = await lease.commitWindow(window, report.counts, delivery.cursor);
+    begunNext = ahead.startsNext();
+    row = await lease.commitWindow(window, report.counts, delivery.cursor, begunNext);
+    if (begunNext !== undefined && !sameWindow(row.windowInFlight, begunNext)) begunNext = undefined;
   }
   logWindow(deps.logger, connector, report);
   await observeWindow(deps, {
@@ -232,7 +260,7 @@ async function pollWindow(
     row,
     recordHealth: (note) => lease.recordHealth(note),
   });
-  return { report, cursor: delivery.cursor };
+  return { report, cursor: delivery.cursor, begunNext };
 }
 
 /**

@@ -4,6 +4,7 @@
  */
 import type { Connector } from "../definition/schema.ts";
 import { redact } from "../engine/redact.ts";
+import type { WatermarkRow } from "../state/index.ts";
 import { type ConnectorRunOptions, type ConnectorRunReport, pollConnector } from "./poll-connector.ts";
 import type { RunnerDeps } from "./types.ts";
 
@@ -37,12 +38,17 @@ export async function runAll(
   const worker = async (): Promise<void> => {
     for (let index = next++; index < connectors.length; index = next++) {
       const connector = connectors[index] as Connector;
+      let released: WatermarkRow | undefined;
       reports[index] = await pollSafely(deps, connector, {
         ...perConnector,
         deadline,
         ...(hardDeadline ? { hardDeadline } : {}),
+        onReleased: (row) => {
+          released = row;
+          perConnector.onReleased?.(row);
+        },
       });
-      await logStatus(deps, connector);
+      await logStatus(deps, connector, released);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, connectors.length)) }, worker));
@@ -74,10 +80,17 @@ async function pollSafely(
   }
 }
 
-/** The connector's row after its run, as one line: what infra/queries/health.kql summarizes per connector. */
-async function logStatus(deps: RunnerDeps, connector: Connector): Promise<void> {
+/**
+ * The connector's row after its run, as one line: what infra/queries/health.kql summarizes per connector. The row
+ * the run's lease released is as stored; without one (not polled, or failed before) it is read.
+ */
+async function logStatus(
+  deps: RunnerDeps,
+  connector: Connector,
+  released: WatermarkRow | undefined,
+): Promise<void> {
   try {
-    const row = await deps.store.get(connector.id);
+    const row = released ?? (await deps.store.get(connector.id));
     if (!row) return;
     deps.logger.info("connector status", {
       connectorId: row.connectorId,

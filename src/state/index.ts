@@ -17,6 +17,7 @@ export {
   formatWindow,
   limits,
   type StatusPolicy,
+  sameWindow,
   type TotalCounts,
   type WatermarkRow,
   type WatermarkStatus,

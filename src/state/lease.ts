@@ -29,6 +29,8 @@ export interface Lease {
   readonly owner: string;
   /** When the lease expires unless renewed (every write under the lease renews it). */
   readonly until: Date;
+  /** The row as this lease last wrote it (or took it over), with no call to the table. */
+  readonly current: WatermarkRow;
   /** The row as stored now; `LeaseLostError` if anyone else wrote it since this lease did. */
   read(): Promise<WatermarkRow>;
   renew(ttlMs?: number): Promise<void>;
@@ -37,9 +39,10 @@ export interface Lease {
   /**
    * Moves CommittedThrough to `window.end` after every page of the window was accepted. Refused with
    * `WindowNotContiguousError` unless `window.start` equals CommittedThrough (or nothing is committed yet).
-   * `cursor` (Persistent* paging) moves in the same write; undefined keeps the stored cursor.
+   * `cursor` (Persistent* paging) moves in the same write; undefined keeps the stored cursor. `next`: the window
+   * the runner has already started, marked in flight by this same write instead of its own `beginWindow`.
    */
-  commitWindow(window: Window, counts: WindowCounts, cursor?: string): Promise<WatermarkRow>;
+  commitWindow(window: Window, counts: WindowCounts, cursor?: string, next?: Window): Promise<WatermarkRow>;
   /**
    * Records a failed attempt; CommittedThrough and the cursor stay where they are. `notBefore`: the upstream
    * asked not to be called before then (kept until a window commits).
@@ -52,8 +55,11 @@ export interface Lease {
   recordHealth(health: HealthNote): Promise<WatermarkRow>;
   /** Adds records the sink could never accept, and where they were put for the on-call. */
   recordDeadLetter(count: number, location: string): Promise<WatermarkRow>;
-  /** Gives the lease up (a no-op if it was lost) and prunes the connector's history. */
-  release(): Promise<void>;
+  /**
+   * Gives the lease up (a no-op if it was lost), waits for the history rows still being written, and prunes the
+   * connector's history once enough rows were added since the last prune. False if the lease was lost.
+   */
+  release(): Promise<boolean>;
 }
 
 export interface HealthNote {
@@ -70,10 +76,16 @@ export interface LeaseContext {
   requireRow(connectorId: string): Promise<{ row: WatermarkRow; etag: string }>;
   /** The new etag, or undefined when the stored row no longer has `etag` (412) or is gone (404). */
   writeIfUnchanged(row: WatermarkRow, etag: string, what: string): Promise<string | undefined>;
-  /** Best effort: never fails the watermark write it accompanies. */
-  recordHistory(record: RunRecord): Promise<void>;
+  /**
+   * Starts writing a history row behind the watermark write it follows, off the window's path: best effort,
+   * never fails that write. `flushHistory` waits for the connector's rows still being written.
+   */
+  recordHistory(record: RunRecord): void;
+  flushHistory(connectorId: string): Promise<void>;
   /** Best effort: keeps the newest N history rows. */
   pruneHistory(connectorId: string): Promise<void>;
+  /** History rows added since the last prune before a release prunes again (a prune lists the partition). */
+  historyRowsPerPrune: number;
   redactError(text: string, secrets: readonly string[]): string;
 }
 
@@ -100,7 +112,7 @@ export function openLease(
   async function write(
     what: string,
     change: (row: WatermarkRow, now: Date) => WatermarkRow,
-    onLost?: () => Promise<void>,
+    onLost?: () => void,
     leaseTtlMs = ttlMs,
   ): Promise<WatermarkRow> {
     if (ended) throw endedError();
@@ -114,7 +126,7 @@ export function openLease(
     const newEtag = await writeIfUnchanged(next, etag, `${what} for "${connectorId}"`);
     if (newEtag === undefined) {
       ended = "lost";
-      await onLost?.();
+      onLost?.();
       throw endedError();
     }
     etag = newEtag;
@@ -166,6 +178,9 @@ export function openLease(
     get until() {
       return row.leaseUntil ?? new Date(0);
     },
+    get current() {
+      return row;
+    },
 
     async read() {
       if (ended) throw endedError();
@@ -190,7 +205,7 @@ export function openLease(
       }));
     },
 
-    async commitWindow(window, counts, cursor) {
+    async commitWindow(window, counts, cursor, next) {
       assertContiguous(window, "commit");
       assertCursorFits(connectorId, cursor);
       const record = historyRecord(window, "Succeeded", counts);
@@ -200,17 +215,18 @@ export function openLease(
           ...current,
           committedThrough: window.end,
           cursor: cursor ?? current.cursor,
-          windowInFlight: undefined,
-          windowAttempts: 0,
+          windowInFlight: next,
+          windowAttempts: next === undefined ? 0 : 1,
           consecutiveFailures: 0,
           notBefore: undefined,
           lastSuccessAt: now,
           lastWindow: counts,
           totals: addTotals(current.totals, counts),
+          historyRowsSincePrune: current.historyRowsSincePrune + 1,
         }),
         () => recordHistory({ ...record, outcome: "LeaseLost" }),
       );
-      await recordHistory(record);
+      recordHistory(record);
       return committed;
     },
 
@@ -231,10 +247,11 @@ export function openLease(
           notBefore,
           lastWindow: counts,
           totals: addTotals(current.totals, counts),
+          historyRowsSincePrune: current.historyRowsSincePrune + 1,
         }),
         () => recordHistory({ ...record, outcome: "LeaseLost" }),
       );
-      await recordHistory(record);
+      recordHistory(record);
       return failed;
     },
 
@@ -262,15 +279,26 @@ export function openLease(
     },
 
     async release() {
+      let prune = false;
       if (!ended) {
         const now = clock.now();
-        const released = { ...row, leaseOwner: undefined, leaseUntil: undefined, updatedAt: now };
+        prune = row.historyRowsSincePrune >= context.historyRowsPerPrune;
+        const released = {
+          ...row,
+          leaseOwner: undefined,
+          leaseUntil: undefined,
+          updatedAt: now,
+          historyRowsSincePrune: prune ? 0 : row.historyRowsSincePrune,
+        };
         // A 412 here means someone else owns the row already: nothing left to give up.
         const newEtag = await writeIfUnchanged(released, etag, `release the lease of "${connectorId}"`);
         ended = newEtag === undefined ? "lost" : "released";
         if (newEtag !== undefined) row = derive(released, now);
+        else prune = false;
       }
-      await context.pruneHistory(connectorId);
+      await context.flushHistory(connectorId);
+      if (prune) await context.pruneHistory(connectorId);
+      return ended === "released";
     },
   };
 }

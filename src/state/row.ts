@@ -67,6 +67,8 @@ export interface WatermarkRow {
   healthLastSentAt: Date | undefined;
   /** Why the last health record could not be sent; empty once one is sent again. */
   healthLastError: string;
+  /** Run history rows added since history was last pruned: a release prunes once there are enough. */
+  historyRowsSincePrune: number;
 }
 
 export interface StatusPolicy {
@@ -124,6 +126,7 @@ export function emptyRow(connectorId: string): WatermarkRow {
     healthLastStatus: "",
     healthLastSentAt: undefined,
     healthLastError: "",
+    historyRowsSincePrune: 0,
   };
 }
 
@@ -295,6 +298,7 @@ export function rowToEntity(
     HealthLastStatus: limitText(row.healthLastStatus, 50),
     HealthLastSentAt: isoOrEmpty(row.healthLastSentAt),
     HealthLastError: limitText(row.healthLastError, limits.errorChars),
+    HistoryRowsSincePrune: countValue(assertCount(row.historyRowsSincePrune, "HistoryRowsSincePrune")),
     UpdatedAt: isoOrEmpty(row.updatedAt),
   };
 }
@@ -386,6 +390,7 @@ export function entityToRow(
     healthLastStatus: text("HealthLastStatus"),
     healthLastSentAt: time("HealthLastSentAt"),
     healthLastError: text("HealthLastError"),
+    historyRowsSincePrune: count("HistoryRowsSincePrune"),
   };
   return { ...base, ...deriveStatus(base, now, policy) };
 }

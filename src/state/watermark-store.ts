@@ -49,7 +49,10 @@ export interface WatermarkStoreOptions {
   tableClient: TableClient;
   clock: Pick<Clock, "now">;
   statusPolicy?: StatusPolicy;
-  /** History rows kept per connector (default 500); older ones are pruned when a lease is released. */
+  /**
+   * History rows kept per connector (default 500): a lease's release prunes the older ones once a tenth as many
+   * again were added, so at most 10% more are stored between prunes.
+   */
   historyRetention?: number;
   /** Where a failed history write or prune is reported; they never fail the watermark write itself. */
   logger?: Pick<Logger, "warn">;
@@ -160,19 +163,24 @@ export function createWatermarkStore(options: WatermarkStoreOptions): WatermarkS
     }
   }
 
-  /** Operator-side read-modify-write: re-reads and retries when another writer got in between. */
+  /**
+   * Operator-side read-modify-write: re-reads and retries when another writer got in between. `known`: a row
+   * just read, tried first.
+   */
   async function modify(
     connectorId: string,
     what: string,
     change: (row: WatermarkRow, now: Date) => WatermarkRow | undefined,
-  ): Promise<WatermarkRow> {
+    known?: { row: WatermarkRow; etag: string },
+  ): Promise<{ row: WatermarkRow; etag: string }> {
     for (let attempt = 1; ; attempt += 1) {
-      const { row, etag } = await requireRow(connectorId);
+      const { row, etag } = (attempt === 1 ? known : undefined) ?? (await requireRow(connectorId));
       const now = clock.now();
       const next = change(row, now);
-      if (next === undefined) return row;
+      if (next === undefined) return { row, etag };
       const stamped = { ...next, updatedAt: now };
-      if ((await writeIfUnchanged(stamped, etag, what)) !== undefined) return derive(stamped, now);
+      const newEtag = await writeIfUnchanged(stamped, etag, what);
+      if (newEtag !== undefined) return { row: derive(stamped, now), etag: newEtag };
       if (attempt >= conflictRetries) {
         throw new StateError(
           `Could not ${what}: the row kept changing under ${conflictRetries} attempts (runners busy?). Try again.`,
@@ -186,17 +194,34 @@ export function createWatermarkStore(options: WatermarkStoreOptions): WatermarkS
     return options.redact === undefined ? withoutSecrets : options.redact(withoutSecrets);
   }
 
-  async function recordHistory(record: RunRecord): Promise<void> {
-    try {
-      await appendHistory(tableClient, record);
-    } catch (error) {
+  /** History rows being written, per connector: a release, and reading history here, wait for them. */
+  const historyWrites = new Map<string, Set<Promise<void>>>();
+  function recordHistory(record: RunRecord): void {
+    const writes = historyWrites.get(record.connectorId) ?? new Set<Promise<void>>();
+    historyWrites.set(record.connectorId, writes);
+    const written = appendHistory(tableClient, record).catch((error: unknown) => {
       options.logger?.warn("Run history row not written; the watermark row is unaffected", {
         connectorId: record.connectorId,
         outcome: record.outcome,
         error: error instanceof Error ? error.message : String(error),
       });
-    }
+    });
+    writes.add(written);
+    void written.finally(() => {
+      writes.delete(written);
+      if (writes.size === 0 && historyWrites.get(record.connectorId) === writes)
+        historyWrites.delete(record.connectorId);
+    });
   }
+  async function flushHistory(connectorId: string): Promise<void> {
+    await Promise.all(historyWrites.get(connectorId) ?? []);
+  }
+
+  /**
+   * The row `register` just read or created, so the lease taken right after needs no read of its own. Used
+   * once; a stale one costs a 412 and a fresh read, never a wrong decision (see acquireLease).
+   */
+  const registered = new Map<string, { row: WatermarkRow; etag: string }>();
 
   const leaseContext: LeaseContext = {
     clock,
@@ -204,6 +229,8 @@ export function createWatermarkStore(options: WatermarkStoreOptions): WatermarkS
     requireRow,
     writeIfUnchanged,
     recordHistory,
+    flushHistory,
+    historyRowsPerPrune: Math.max(1, Math.ceil(retention / 10)),
     redactError,
     async pruneHistory(connectorId) {
       try {
@@ -232,42 +259,55 @@ export function createWatermarkStore(options: WatermarkStoreOptions): WatermarkS
         windowMinutes: connector.properties.request.queryWindowInMin,
         delayMinutes: connector.properties.request.queryWindowDelayInMin,
       };
-      const now = clock.now();
-      const fresh: WatermarkRow = {
-        ...emptyRow(connector.id),
-        ...desired,
-        disabledReason: connector.properties.isActive ? "" : definitionDisabledReason,
-        updatedAt: now,
-      };
-      try {
-        await tableCall(tableUrl, `create the watermark row of "${connector.id}"`, () =>
-          tableClient.createEntity(rowToEntity(fresh, now, policy)),
-        );
-        return derive(fresh, now);
-      } catch (error) {
-        if (tableStatus(error) !== 409) throw error;
-      }
-      return modify(connector.id, `update the definition of "${connector.id}"`, (row, at) => {
-        const disabledReason = !connector.properties.isActive
-          ? definitionDisabledReason
-          : row.disabledReason === definitionDisabledReason
-            ? ""
-            : row.disabledReason;
-        const unchanged =
-          row.definitionFile === desired.definitionFile &&
-          row.definitionHash === desired.definitionHash &&
-          row.windowMinutes === desired.windowMinutes &&
-          row.delayMinutes === desired.delayMinutes &&
-          row.disabledReason === disabledReason;
-        if (unchanged) return undefined;
-        const hashChanged = row.definitionHash !== "" && row.definitionHash !== desired.definitionHash;
-        return {
-          ...row,
+      // Read first: every run registers every connector, and the row exists on all runs but the first.
+      const stored = await fetchRow(connector.id);
+      if (stored === undefined) {
+        const now = clock.now();
+        const fresh: WatermarkRow = {
+          ...emptyRow(connector.id),
           ...desired,
-          disabledReason,
-          definitionChangedAt: hashChanged ? at : row.definitionChangedAt,
+          disabledReason: connector.properties.isActive ? "" : definitionDisabledReason,
+          updatedAt: now,
         };
-      });
+        try {
+          const { etag } = await tableCall(tableUrl, `create the watermark row of "${connector.id}"`, () =>
+            tableClient.createEntity(rowToEntity(fresh, now, policy)),
+          );
+          const created = derive(fresh, now);
+          if (etag !== undefined) registered.set(connector.id, { row: created, etag });
+          return created;
+        } catch (error) {
+          if (tableStatus(error) !== 409) throw error;
+        }
+      }
+      const current = await modify(
+        connector.id,
+        `update the definition of "${connector.id}"`,
+        (row, at) => {
+          const disabledReason = !connector.properties.isActive
+            ? definitionDisabledReason
+            : row.disabledReason === definitionDisabledReason
+              ? ""
+              : row.disabledReason;
+          const unchanged =
+            row.definitionFile === desired.definitionFile &&
+            row.definitionHash === desired.definitionHash &&
+            row.windowMinutes === desired.windowMinutes &&
+            row.delayMinutes === desired.delayMinutes &&
+            row.disabledReason === disabledReason;
+          if (unchanged) return undefined;
+          const hashChanged = row.definitionHash !== "" && row.definitionHash !== desired.definitionHash;
+          return {
+            ...row,
+            ...desired,
+            disabledReason,
+            definitionChangedAt: hashChanged ? at : row.definitionChangedAt,
+          };
+        },
+        stored,
+      );
+      registered.set(connector.id, current);
+      return current.row;
     },
 
     async get(connectorId) {
@@ -291,34 +331,41 @@ export function createWatermarkStore(options: WatermarkStoreOptions): WatermarkS
       if (owner === "" || owner.length > limits.ownerChars) {
         throw new StateError(`Lease owner must be 1–${limits.ownerChars} characters, got ${owner.length}.`);
       }
-      const { row, etag } = await requireRow(connectorId);
-      const now = clock.now();
-      const heldByOther =
-        row.leaseOwner !== undefined &&
-        row.leaseOwner !== owner &&
-        row.leaseUntil !== undefined &&
-        row.leaseUntil.getTime() > now.getTime();
-      if (heldByOther) return undefined;
-      const leased: WatermarkRow = {
-        ...row,
-        leaseOwner: owner,
-        leaseUntil: new Date(now.getTime() + ttlMs),
-        updatedAt: now,
-      };
-      const newEtag = await writeIfUnchanged(leased, etag, `acquire the lease of "${connectorId}"`);
-      if (newEtag === undefined) return undefined; // Another runner won the race.
-      return openLease(
-        leaseContext,
-        connectorId,
-        owner,
-        ttlMs,
-        { row: derive(leased, now), etag: newEtag },
-        leaseOptions.secrets ?? [],
-      );
+      const known = registered.get(connectorId);
+      registered.delete(connectorId);
+      // The row register just read is tried first; only a fresh read may say "held by another" or "lost the race".
+      for (const snapshot of known === undefined ? [undefined] : [known, undefined]) {
+        const { row, etag } = snapshot ?? (await requireRow(connectorId));
+        const now = clock.now();
+        const heldByOther =
+          row.leaseOwner !== undefined &&
+          row.leaseOwner !== owner &&
+          row.leaseUntil !== undefined &&
+          row.leaseUntil.getTime() > now.getTime();
+        if (heldByOther && snapshot !== undefined) continue;
+        if (heldByOther) return undefined;
+        const leased: WatermarkRow = {
+          ...row,
+          leaseOwner: owner,
+          leaseUntil: new Date(now.getTime() + ttlMs),
+          updatedAt: now,
+        };
+        const newEtag = await writeIfUnchanged(leased, etag, `acquire the lease of "${connectorId}"`);
+        if (newEtag === undefined) continue; // Changed since it was read: another runner may have won the race.
+        return openLease(
+          leaseContext,
+          connectorId,
+          owner,
+          ttlMs,
+          { row: derive(leased, now), etag: newEtag },
+          leaseOptions.secrets ?? [],
+        );
+      }
+      return undefined;
     },
 
-    reset(connectorId, to) {
-      return modify(connectorId, `reset the watermark of "${connectorId}"`, (row) => ({
+    async reset(connectorId, to) {
+      const reset = await modify(connectorId, `reset the watermark of "${connectorId}"`, (row) => ({
         ...row,
         committedThrough: to,
         cursor: undefined,
@@ -326,23 +373,27 @@ export function createWatermarkStore(options: WatermarkStoreOptions): WatermarkS
         windowAttempts: 0,
         consecutiveFailures: 0,
       }));
+      return reset.row;
     },
 
-    setDisabled(connectorId, reason) {
+    async setDisabled(connectorId, reason) {
       const text = reason.trim() === "" ? "Disabled by an operator" : limitText(reason, limits.textChars);
-      return modify(connectorId, `disable "${connectorId}"`, (row) =>
+      const disabled = await modify(connectorId, `disable "${connectorId}"`, (row) =>
         row.disabledReason === text ? undefined : { ...row, disabledReason: text },
       );
+      return disabled.row;
     },
 
-    setEnabled(connectorId) {
-      return modify(connectorId, `enable "${connectorId}"`, (row) =>
+    async setEnabled(connectorId) {
+      const enabled = await modify(connectorId, `enable "${connectorId}"`, (row) =>
         row.disabledReason === "" ? undefined : { ...row, disabledReason: "" },
       );
+      return enabled.row;
     },
 
-    history(connectorId, limit = 50) {
+    async history(connectorId, limit = 50) {
       assertKeyPart(connectorId, "Connector id");
+      await flushHistory(connectorId);
       return readHistory(tableClient, connectorId, limit);
     },
 

@@ -6,6 +6,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import type { TableServiceClientOptions } from "@azure/data-tables";
 import { Agent, type Dispatcher } from "undici";
 import { loadConnectors } from "../../src/definition/load.ts";
 import type { Connector } from "../../src/definition/schema.ts";
@@ -42,12 +43,13 @@ export interface Pipeline {
 export async function startPipeline(
   azurite: AzuriteInstance,
   upstream: FakeServer,
-  options: { now: string; connectorId?: string },
+  options: { now: string; connectorId?: string; tableClientOptions?: TableServiceClientOptions },
 ): Promise<Pipeline> {
   const clock = createFakeClock(options.now);
   const dataDir = await mkdtemp(path.join(tmpdir(), "ccp-runner-"));
   const standin = await startIngestionStandin({ dataDir });
-  const store = createWatermarkStore({ tableClient: await freshTableClient(azurite), clock });
+  const tableClient = await freshTableClient(azurite, "Test", options.tableClientOptions);
+  const store = createWatermarkStore({ tableClient, clock });
   const connector = await loadJira(standin.endpoint, options.connectorId);
   const logLines: string[] = [];
   const logger: Logger = {

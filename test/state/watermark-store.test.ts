@@ -117,6 +117,7 @@ describe("watermark row", () => {
         "HealthLastError": "",
         "HealthLastSentAt": "",
         "HealthLastStatus": "",
+        "HistoryRowsSincePrune": 2,
         "LagMinutes": 6,
         "LastError": "GET https://api.example.test/audit returned HTTP 503: upstream busy",
         "LastErrorAt": "2026-03-01T00:11:03.000Z",
@@ -236,6 +237,28 @@ describe("lease", () => {
     const taken = await second.acquireLease("shared", "runner-b", minutes(5));
     expect(taken?.owner).toBe("runner-b");
     expect((await second.get("shared"))?.leaseOwner).toBe("runner-b");
+  });
+
+  it("is taken from the row register read, and still right when that row changed since", async () => {
+    const { store } = await freshTable();
+    const mine = store();
+    const other = store();
+    await other.register(connector("stale"));
+
+    // Registered, then another runner takes and gives back the lease: the row register read is out of date.
+    await mine.register(connector("stale"));
+    await (await other.acquireLease("stale", "runner-b", minutes(5)))?.release();
+    const taken = await mine.acquireLease("stale", "runner-a", minutes(5));
+    expect(taken?.owner).toBe("runner-a");
+    expect((await mine.get("stale"))?.leaseOwner).toBe("runner-a");
+    await taken?.release();
+
+    // Registered, then another runner takes the lease and holds it: not ours, however old the row read.
+    await mine.register(connector("stale"));
+    const held = await other.acquireLease("stale", "runner-b", minutes(5));
+    expect(held?.owner).toBe("runner-b");
+    expect(await mine.acquireLease("stale", "runner-a", minutes(5))).toBeUndefined();
+    expect((await mine.get("stale"))?.leaseOwner).toBe("runner-b");
   });
 
   it("lets only one of several owners racing for a free lease win", async () => {
@@ -429,6 +452,30 @@ describe("run history", () => {
     const kept = await state.history("history", 100);
     expect(kept).toEqual(all.slice(0, 5));
     expect(await state.history("neighbour", 100)).toHaveLength(1);
+  });
+});
+
+describe("history pruning", () => {
+  it("lists the partition only once a tenth of the retention was added since the last prune", async () => {
+    const { store } = await freshTable();
+    const state = store({ historyRetention: 20 });
+    await state.register(connector("pruned"));
+    const runOf = async (windows: number, from: number) => {
+      const lease = await state.acquireLease("pruned", "runner-a", minutes(10));
+      if (!lease) throw new Error("expected the lease");
+      for (let n = from; n < from + windows; n += 1) await lease.commitWindow(nthWindow(n), counts(1));
+      await lease.release();
+      return (await state.get("pruned"))?.historyRowsSincePrune;
+    };
+    expect(await runOf(25, 0)).toBe(0);
+    expect(await state.history("pruned", 100)).toHaveLength(20);
+    // One row added: fewer than 20 / 10, so no prune and the row counts it.
+    expect(await runOf(1, 25)).toBe(1);
+    expect(await state.history("pruned", 100)).toHaveLength(21);
+    expect(await runOf(1, 26)).toBe(0);
+    const kept = await state.history("pruned", 100);
+    expect(kept).toHaveLength(20);
+    expect(kept[0]?.window.start).toEqual(nthWindow(26).start);
   });
 });
 

@@ -3,7 +3,7 @@
  * fail), and a table of its own per test so tests never see each other's rows.
  */
 import { randomBytes } from "node:crypto";
-import type { TableClient } from "@azure/data-tables";
+import type { TableClient, TableServiceClientOptions } from "@azure/data-tables";
 import { afterAll, beforeAll } from "vitest";
 import { type AzuriteInstance, type AzuriteOptions, startAzurite } from "../../src/local/azurite.ts";
 import { createStateTableClient } from "../../src/state/config.ts";
@@ -25,11 +25,18 @@ export function useAzurite(options?: AzuriteOptions): () => AzuriteInstance {
 }
 
 /** A client on a new, empty table with a random name, built the way the app builds it (from settings). */
-export async function freshTableClient(azurite: AzuriteInstance, prefix = "Test"): Promise<TableClient> {
-  const { tableClient } = createStateTableClient({
-    AzureWebJobsStorage: azurite.connectionString,
-    STATE_TABLE_NAME: `${prefix}${randomBytes(4).toString("hex")}`,
-  });
+export async function freshTableClient(
+  azurite: AzuriteInstance,
+  prefix = "Test",
+  clientOptions: TableServiceClientOptions = {},
+): Promise<TableClient> {
+  const { tableClient } = createStateTableClient(
+    {
+      AzureWebJobsStorage: azurite.connectionString,
+      STATE_TABLE_NAME: `${prefix}${randomBytes(4).toString("hex")}`,
+    },
+    clientOptions,
+  );
   await tableClient.createTable();
   return tableClient;
 }

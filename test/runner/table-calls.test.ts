@@ -1,0 +1,114 @@
+/**
+ * Table round trips per run, counted on the wire against real Azurite: the watermark row is read once, written
+ * to take the lease, to begin the first window, once per commit (which also marks the window that starts next
+ * in flight) and to release. History rows are appended behind those writes, and listed for pruning only once
+ * enough were added.
+ */
+import type { PipelinePolicy } from "@azure/core-rest-pipeline";
+import { afterEach, describe, expect, it } from "vitest";
+import { runAll } from "../../src/runner/run-all.ts";
+import { type JiraFake, jiraRecords, startJiraFake } from "../fakes/jira.ts";
+import { useAzurite } from "../support/azurite.ts";
+import { type Pipeline, startPipeline } from "./harness.ts";
+
+const azurite = useAzurite();
+// Three 5-minute windows are due at 01:00:30 with a 15-minute look-back.
+const NOW = "2026-01-01T01:00:30Z";
+
+let jira: JiraFake | undefined;
+let pipeline: Pipeline | undefined;
+afterEach(async () => {
+  await pipeline?.close();
+  await jira?.close();
+  pipeline = undefined;
+  jira = undefined;
+});
+
+/** Each table request as "<method> <what>": the watermark row, a history row, or a listing. */
+function countingPolicy(calls: string[]): PipelinePolicy {
+  return {
+    name: "countTableCalls",
+    sendRequest(request, next) {
+      const url = decodeURIComponent(new URL(request.url).pathname + new URL(request.url).search);
+      const body = typeof request.body === "string" ? request.body : "";
+      const what = url.includes("PartitionKey='connector'")
+        ? "row"
+        : url.includes("$filter")
+          ? "list"
+          : body.includes('"PartitionKey":"run-')
+            ? "history"
+            : body.includes('"PartitionKey":"connector"')
+              ? "row"
+              : "other";
+      calls.push(`${request.method} ${what}`);
+      return next(request);
+    },
+  };
+}
+
+const tally = (calls: readonly string[]) =>
+  Object.fromEntries(
+    [...new Set(calls)].sort().map((call) => [call, calls.filter((other) => other === call).length]),
+  );
+
+describe("table calls per run", () => {
+  it("are one read and one write per window plus three, with history written behind and no listing", async () => {
+    const calls: string[] = [];
+    jira = await startJiraFake({ records: jiraRecords(12, "2026-01-01T00:45:30Z", 75) });
+    pipeline = await startPipeline(azurite(), jira, {
+      now: NOW,
+      tableClientOptions: { additionalPolicies: [{ policy: countingPolicy(calls), position: "perCall" }] },
+    });
+    const p = pipeline;
+    calls.length = 0; // the table's creation
+
+    const first = await runAll(p.deps(), [p.connector], {
+      budgetMs: 60_000,
+      concurrency: 1,
+      initialLookbackMin: 15,
+    });
+    expect(first.reports[0]).toMatchObject({ outcome: "caught-up", windowsCommitted: 3, accepted: 12 });
+    // First run: the row is created. Lease, begin window 1, three commits, release: six writes.
+    expect(tally(calls)).toEqual({
+      "GET row": 1,
+      "POST row": 1,
+      "PATCH row": 6,
+      "POST history": 3,
+    });
+    const row = await p.store.get("jira-audit");
+    expect(row).toMatchObject({ windowInFlight: undefined, windowAttempts: 0, historyRowsSincePrune: 3 });
+    const history = await p.store.history("jira-audit");
+    expect(history.map((h) => [h.outcome, h.attempt])).toEqual([
+      ["Succeeded", 1],
+      ["Succeeded", 1],
+      ["Succeeded", 1],
+    ]);
+
+    calls.length = 0;
+    p.clock.advance(5 * 60_000);
+    const second = await runAll(p.deps(), [p.connector], { budgetMs: 60_000, concurrency: 1 });
+    expect(second.reports[0]).toMatchObject({ windowsCommitted: 1 });
+    expect(tally(calls)).toEqual({ "GET row": 1, "PATCH row": 4, "POST history": 1 });
+  });
+
+  it("mark the next window in flight with the commit before it, so a run cut short shows where it stood", async () => {
+    jira = await startJiraFake({ records: jiraRecords(12, "2026-01-01T00:45:30Z", 75) });
+    pipeline = await startPipeline(azurite(), jira, { now: NOW });
+    const p = pipeline;
+    await p.store.register(p.connector);
+    const lease = await p.store.acquireLease("jira-audit", "runner-a", 60_000);
+    if (lease === undefined) throw new Error("expected the lease");
+    const window = (minute: number) => ({
+      start: new Date(`2026-01-01T00:${minute}:00Z`),
+      end: new Date(`2026-01-01T00:${minute + 5}:00Z`),
+    });
+    await lease.beginWindow(window(45));
+    const committed = await lease.commitWindow(window(45), { ...zero, accepted: 4 }, undefined, window(50));
+    expect(committed).toMatchObject({ windowInFlight: window(50), windowAttempts: 1 });
+    // A runner that dies here leaves window 2 in flight: the next one's first attempt of it is its second.
+    expect((await lease.beginWindow(window(50))).windowAttempts).toBe(2);
+    await lease.release();
+  });
+});
+
+const zero = { fetched: 0, extracted: 0, sent: 0, accepted: 0, pages: 0, durationMs: 0 };
