@@ -5,16 +5,12 @@
  * translation of the C# library: it loads as two scripts that define the globals `Bridge` and `Kusto`.
  */
 import { createRequire } from "node:module";
+import type { Column } from "../infra/infra-checks.ts";
 
-/** A column as infra/ declares it: a DCR stream type or a Log Analytics table type. */
-export interface KqlColumn {
-  name: string;
-  type: string;
-}
-
+/** A table with its columns as infra/ declares them: DCR stream types or Log Analytics table types. */
 export interface KqlTable {
   name: string;
-  columns: readonly KqlColumn[];
+  columns: readonly Column[];
 }
 
 /** An error the analyzer reports, at 1-based line and column of the query text. */
@@ -95,7 +91,7 @@ const loaded = (() => {
 })();
 
 /** DCR stream and table column types are Kusto scalar types, spelt in any case (`dateTime`, `boolean`). */
-function scalarType(table: string, column: KqlColumn): KustoSymbol {
+function scalarType(table: string, column: Column): KustoSymbol {
   const type = loaded.kusto.Symbols.ScalarTypes.GetSymbol(column.type.toLowerCase());
   if (type === null) throw new Error(`${table}.${column.name}: ${column.type} is not a KQL scalar type`);
   return type;

@@ -8,8 +8,8 @@ import path from "node:path";
 import { windowQuery } from "../../src/compare/kql.ts";
 import { DEFAULT_COLUMNS } from "../../src/compare/types.ts";
 import { appSettings } from "../../src/config/app-settings.ts";
-import { referencedFiles } from "../infra/infra-checks.ts";
-import type { KqlColumn, KqlTable } from "./kusto.ts";
+import { type Column, referencedFiles } from "../infra/infra-checks.ts";
+import type { KqlTable } from "./kusto.ts";
 
 const repoRoot = path.resolve(import.meta.dirname, "../..");
 const read = (file: string) => readFileSync(path.join(repoRoot, file), "utf8");
@@ -18,7 +18,7 @@ export type Category = "transform" | "parity query" | "health query" | "connecto
 
 /** Where a query runs: a DCR transform over its input stream, the workspace, or the Application Insights resource. */
 export type Scope =
-  | { kind: "transform"; stream: readonly KqlColumn[] }
+  | { kind: "transform"; stream: readonly Column[] }
   | { kind: "workspace" }
   | { kind: "application insights" };
 
@@ -33,7 +33,7 @@ export interface KqlText {
 /** A stream and table declaration file (infra/<name>/ingestion.json) and the transform next to it. */
 interface Ingestion {
   file: string;
-  spec: { streamColumns: KqlColumn[]; tableColumns: KqlColumn[] } & Record<string, unknown>;
+  spec: { streamColumns: Column[]; tableColumns: Column[] } & Record<string, unknown>;
 }
 
 /** The files a module loads, relative to the repository root. */
@@ -53,7 +53,7 @@ function ingestions(): Ingestion[] {
  * Columns Log Analytics adds to every table, which ingestion.json cannot declare (they are reserved): the
  * "Standard columns in Azure Monitor Logs" page (learn.microsoft.com/azure/azure-monitor/logs/log-standard-columns).
  */
-const standardColumns: KqlColumn[] = columns(
+const standardColumns: Column[] = columns(
   "TenantId:string _TimeReceived:datetime Type:string _ItemId:string _ResourceId:string _SubscriptionId:string _IsBillable:string _BilledSize:real",
 );
 
@@ -89,7 +89,7 @@ const applicationInsightsTables: KqlTable[] = [
   },
 ];
 
-function columns(spec: string): KqlColumn[] {
+function columns(spec: string): Column[] {
   return spec.split(" ").map((c) => {
     const [name = "", type = ""] = c.split(":");
     return { name, type };
