@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { checkKql } from "./kql-checks.ts";
 import { database } from "./kusto.ts";
-import { type Category, type KqlText, shippedKql, tablesFor } from "./shipped-kql.ts";
+import { type Category, type KqlText, shippedKql, tablesFor, workspaceTables } from "./shipped-kql.ts";
 
 const texts = shippedKql();
 const check = (text: KqlText, kql = text.kql) =>
@@ -35,6 +35,20 @@ describe("every shipped and generated KQL text", () => {
     for (const category of categories) {
       expect(texts.filter((t) => t.category === category).length, category).toBeGreaterThan(0);
     }
+  });
+
+  it("run against the tables log-ingestion.bicep loads, the built-in ones they read, and the standard columns", () => {
+    const tables = workspaceTables();
+    expect(tables.map((t) => t.name)).toEqual([
+      "JiraAudit_Func_CL",
+      "JiraAudit_CCP_CL",
+      "CcpPollerHealth_CL",
+      "SentinelHealth",
+      "AppTraces",
+    ]);
+    expect(tables[0]?.columns.map((c) => c.name)).toEqual(
+      expect.arrayContaining(["created", "_ResourceId", "Type"]),
+    );
   });
 
   it.each(texts.map((t) => [t.where, t] as const))("%s analyzes with no error", (_, text) => {
