@@ -10,6 +10,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { checkKql } from "../kql/kql-checks.ts";
+import { database } from "../kql/kusto.ts";
 import { type ArmValidator, armValidator } from "./arm-schema.ts";
 import {
   type BicepRun,
@@ -24,7 +26,7 @@ import {
   assignedRoleIds,
   checkIngestionRegion,
   checkPollerIsActive,
-  checkTransformSpelling,
+  dcrTransforms,
   ofType,
   resolveVariables,
   resourcesOf,
@@ -180,10 +182,30 @@ describe.skipIf(lookup.bicep === undefined)(
         expect(main.parameters?.maximumInstanceCount?.defaultValue).toBeGreaterThanOrEqual(40);
       });
 
-      it("every DCR transform spells iif, as the DCR transformation docs do", () => {
-        expect(checkTransformSpelling(main)).toEqual([]);
+      it("every DCR transform in main.json analyzes clean over its stream and uses only what transformations support", () => {
+        const checkAll = (template: ArmTemplate) => {
+          const { transforms, problems } = dcrTransforms(template);
+          return [
+            ...problems,
+            ...transforms.flatMap(({ dcr, transformKql, streamColumns }) =>
+              checkKql({
+                where: `main.json DCR ${dcr}`,
+                kql: transformKql,
+                db: database([{ name: "source", columns: streamColumns }]),
+                transform: true,
+              }),
+            ),
+          ];
+        };
+        // The Jira DCRs are one resource (a copy loop over the two tables) with one transform, plus the health DCR.
+        expect(dcrTransforms(main).transforms).toHaveLength(2);
+        expect(checkAll(main)).toEqual([]);
         const broken = JSON.parse(JSON.stringify(main).replaceAll("iif(", "iff(")) as ArmTemplate;
-        expect(checkTransformSpelling(broken)).toEqual([expect.stringContaining("uses iff(); use iif()")]);
+        expect(checkAll(broken)).toEqual([
+          expect.stringMatching(
+            /^main\.json DCR \[format\('dcr-jira-audit-.*\(5:18\): function iff is not supported in a DCR transformation/,
+          ),
+        ]);
       });
 
       it("the roles read from the Bicep source (what docs/deploying.md is checked against) are the roles main.json assigns", () => {

@@ -137,22 +137,44 @@ export function checkPollerIsActive(template: ArmTemplate): string[] {
     : [`the RestApiPoller must set isActive: true: ${properties}`];
 }
 
-/** Every DCR transform spells the conditional function `iif`, as the DCR transformation docs list it. */
-export function checkTransformSpelling(template: ArmTemplate): string[] {
-  return ofType(resourcesOf(template), "Microsoft.Insights/dataCollectionRules").flatMap(
-    ({ resource, template: declaring }) => {
-      const properties = resolveVariables(resource.properties, declaring.variables) as {
-        dataFlows?: { transformKql?: unknown }[];
-      };
-      return (properties.dataFlows ?? []).flatMap((flow) => {
-        const kql = flow.transformKql;
-        if (typeof kql !== "string" || kql.startsWith("[")) {
-          return [`${resource.name}: transformKql is not a literal text: ${JSON.stringify(kql)}`];
-        }
-        return /\biff\s*\(/.test(kql) ? [`${resource.name}: transformKql uses iff(); use iif()`] : [];
-      });
-    },
-  );
+export interface DcrTransform {
+  /** The DCR's resource name expression, to name it in problems. */
+  dcr: string;
+  transformKql: string;
+  /** The columns of the stream the transform reads (its `source`). */
+  streamColumns: { name: string; type: string }[];
+}
+
+/**
+ * Each DCR data flow's transformKql and its input stream's columns, as deployed (values Bicep moved into variables
+ * resolved); a problem for a transform that is not a literal text or a DCR whose stream cannot be told (the
+ * declarations' keys are expressions, so a DCR must declare exactly one stream).
+ */
+export function dcrTransforms(template: ArmTemplate): { transforms: DcrTransform[]; problems: string[] } {
+  const transforms: DcrTransform[] = [];
+  const problems: string[] = [];
+  for (const { resource, template: declaring } of ofType(
+    resourcesOf(template),
+    "Microsoft.Insights/dataCollectionRules",
+  )) {
+    const properties = resolveVariables(resource.properties, declaring.variables) as {
+      streamDeclarations?: Record<string, { columns?: unknown }>;
+      dataFlows?: { transformKql?: unknown }[];
+    };
+    const declarations = Object.values(properties.streamDeclarations ?? {});
+    const columns = declarations[0]?.columns;
+    if (declarations.length !== 1 || !Array.isArray(columns)) {
+      problems.push(`${resource.name}: expected one stream declaration with literal columns`);
+      continue;
+    }
+    for (const flow of properties.dataFlows ?? []) {
+      const kql = flow.transformKql;
+      if (typeof kql !== "string" || kql.startsWith("[")) {
+        problems.push(`${resource.name}: transformKql is not a literal text: ${JSON.stringify(kql)}`);
+      } else transforms.push({ dcr: resource.name, transformKql: kql, streamColumns: columns });
+    }
+  }
+  return { transforms, problems };
 }
 
 const guidPattern = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
