@@ -7,11 +7,13 @@
  * only if it starts exactly at CommittedThrough), and the persistent cursor moves only in that same write.
  */
 import type { Clock, Window } from "../engine/types.ts";
+import { recordActivity } from "./activity.ts";
 import { LeaseLostError, StateError, StateValueTooLargeError, WindowNotContiguousError } from "./errors.ts";
 import type { RunOutcome, RunRecord } from "./history.ts";
 import {
   assertCursorFits,
   formatWindow,
+  lagMinutesAt,
   limits,
   limitText,
   sameWindow,
@@ -207,6 +209,7 @@ export function openLease(
           lastSuccessAt: now,
           lastWindow: counts,
           totals: addTotals(current.totals, counts),
+          activity: recordActivity(current.activity, now, counts.accepted, lagMinutesAt(window.end, now)),
         }),
         () => recordHistory({ ...record, outcome: "LeaseLost" }),
       );
@@ -231,6 +234,12 @@ export function openLease(
           notBefore,
           lastWindow: counts,
           totals: addTotals(current.totals, counts),
+          activity: recordActivity(
+            current.activity,
+            now,
+            counts.accepted,
+            lagMinutesAt(current.committedThrough, now),
+          ),
         }),
         () => recordHistory({ ...record, outcome: "LeaseLost" }),
       );

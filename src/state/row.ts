@@ -6,6 +6,7 @@
  * returns as BigInt); cleared values are empty strings, so every column is always present on every row.
  */
 import type { Window } from "../engine/types.ts";
+import { type Activity, decodeActivityHours, encodeActivityHours, noActivity } from "./activity.ts";
 import { StateError, StateValueTooLargeError } from "./errors.ts";
 
 export type WatermarkStatus = "Healthy" | "Lagging" | "Failing" | "Disabled";
@@ -67,6 +68,8 @@ export interface WatermarkRow {
   healthLastSentAt: Date | undefined;
   /** Why the last health record could not be sent; empty once one is sent again. */
   healthLastError: string;
+  /** Events accepted and lag per hour over the last 14 days, and the last time data arrived (./activity.ts). */
+  activity: Activity;
 }
 
 export interface StatusPolicy {
@@ -124,6 +127,7 @@ export function emptyRow(connectorId: string): WatermarkRow {
     healthLastStatus: "",
     healthLastSentAt: undefined,
     healthLastError: "",
+    activity: noActivity,
   };
 }
 
@@ -154,10 +158,7 @@ export function deriveStatus(
   now: Date,
   policy: StatusPolicy = defaultStatusPolicy,
 ): { status: WatermarkStatus; statusReason: string; lagMinutes: number | undefined } {
-  const lagMinutes =
-    row.committedThrough === undefined
-      ? undefined
-      : Math.max(0, Math.floor((now.getTime() - row.committedThrough.getTime()) / 60_000));
+  const lagMinutes = lagMinutesAt(row.committedThrough, now);
   const lagText = lagMinutes === undefined ? "nothing committed yet" : `${lagMinutes} min behind`;
   if (row.disabledReason !== "") {
     return { status: "Disabled", statusReason: row.disabledReason, lagMinutes };
@@ -190,6 +191,13 @@ export function deriveStatus(
     statusReason: lagMinutes === undefined ? "Not polled yet" : lagText,
     lagMinutes,
   };
+}
+
+/** Whole minutes `committedThrough` is behind `now`; undefined before the first commit. */
+export function lagMinutesAt(committedThrough: Date | undefined, now: Date): number | undefined {
+  return committedThrough === undefined
+    ? undefined
+    : Math.max(0, Math.floor((now.getTime() - committedThrough.getTime()) / 60_000));
 }
 
 const windowArrow = " → ";
@@ -295,6 +303,8 @@ export function rowToEntity(
     HealthLastStatus: limitText(row.healthLastStatus, 50),
     HealthLastSentAt: isoOrEmpty(row.healthLastSentAt),
     HealthLastError: limitText(row.healthLastError, limits.errorChars),
+    LastDataAt: isoOrEmpty(row.activity.lastDataAt),
+    ActivityHours: encodeActivityHours(row.activity.hours),
     UpdatedAt: isoOrEmpty(row.updatedAt),
   };
 }
@@ -386,6 +396,8 @@ export function entityToRow(
     healthLastStatus: text("HealthLastStatus"),
     healthLastSentAt: time("HealthLastSentAt"),
     healthLastError: text("HealthLastError"),
+    // A row written before these columns existed reads as no activity yet.
+    activity: { lastDataAt: time("LastDataAt"), hours: decodeActivityHours(text("ActivityHours")) },
   };
   return { ...base, ...deriveStatus(base, now, policy) };
 }
