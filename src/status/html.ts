@@ -246,10 +246,10 @@ tr[data-status="Lagging"] td{background:#fffbeb}
 .badge{display:inline-block;padding:2px 8px;border-radius:10px;font-weight:600;font-size:12px}
 code{font:12px ui-monospace,SFMono-Regular,Menlo,monospace;overflow-wrap:anywhere}
 section{background:#fff;border:1px solid #d0d7de;padding:12px 16px;margin-top:16px}
-.badge.silent{color:#fff;background:#6639ba;margin-top:4px}
+.badge.silent{color:#fff;background:#6639ba;margin-top:4px;white-space:nowrap}
 .reason.silent{color:#6639ba;font-weight:600}
-td.activity{white-space:nowrap}
-.chart{display:block}
+td.activity{width:280px}
+.chart{display:block;margin-bottom:2px}
 .chart rect{fill:#0969da;width:4px}
 .chart rect.zero{fill:#b42318}
 .chart rect.none{fill:#d0d7de}
