@@ -4,8 +4,8 @@
  * writes the lease already makes (commit and fail), so keeping it costs no table call.
  *
  * Stored as one compact string column (`encodeActivityHours`): at most 336 hourly entries of base-36 numbers,
- * so at most 8,070 characters (16 KB in UTF-16, a quarter of the 64 KiB property limit) and about 2,000
- * characters (4 KB) for a connector taking thousands of events an hour.
+ * so at most 8,070 characters (16 KB in UTF-16, a quarter of the 64 KiB property limit) and 2,000–2,600
+ * characters (4–5 KB) for a connector taking thousands to hundreds of thousands of events an hour.
  */
 
 export const hourMs = 3_600_000;
