@@ -190,11 +190,21 @@ export const errorColumnChars = 100;
 
 export function statusTable(lines: readonly StatusLine[]): string[] {
   return formatTable(
-    ["CONNECTOR", "STATUS", "LAG", "LAST SUCCESS", "FAILURES", "WINDOW IN FLIGHT", "LAST ERROR"],
+    [
+      "CONNECTOR",
+      "STATUS",
+      "LAG",
+      "EVENTS/H, 24 H",
+      "LAST SUCCESS",
+      "FAILURES",
+      "WINDOW IN FLIGHT",
+      "LAST ERROR",
+    ],
     lines.map((line) => [
       line.connectorId,
-      line.status,
+      line.activity.silentDrop === null ? line.status : `${line.status} (silent drop)`,
       line.lagMinutes === null ? "-" : `${line.lagMinutes} min`,
+      sparkline(line.activity.accepted.slice(-sparklineHours)),
       line.lastSuccessAt ?? "never",
       String(line.consecutiveFailures),
       line.windowInFlight === null ? "-" : `${line.windowInFlight} (attempt ${line.windowAttempts})`,
@@ -205,6 +215,22 @@ export function statusTable(lines: readonly StatusLine[]): string[] {
       ),
     ]),
   );
+}
+
+const sparklineHours = 24;
+const blocks = "▁▂▃▄▅▆▇█";
+
+/**
+ * One character per hour, oldest first: a block scaled to the busiest hour shown, a space when runs accepted
+ * nothing, a dot when nothing ran.
+ */
+export function sparkline(values: readonly (number | null)[]): string {
+  const peak = Math.max(0, ...values.map((value) => value ?? 0));
+  return values
+    .map((value) =>
+      value === null ? "·" : value === 0 ? " " : blocks[Math.ceil((value / peak) * blocks.length) - 1],
+    )
+    .join("");
 }
 
 export function shorten(text: string, chars: number): string {

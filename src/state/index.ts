@@ -1,4 +1,5 @@
 /** The state layer's public surface: what the runner and the CLI import. */
+export { type Activity, hourlySeries, silentDrop, silentDropRule } from "./activity.ts";
 export { createStateTableClient, type StateAuthKind, type StateTableConnection } from "./config.ts";
 export {
   ConnectorNotRegisteredError,

@@ -7,11 +7,13 @@
  * only if it starts exactly at CommittedThrough), and the persistent cursor moves only in that same write.
  */
 import type { Clock, Window } from "../engine/types.ts";
+import { recordActivity } from "./activity.ts";
 import { LeaseLostError, StateError, StateValueTooLargeError, WindowNotContiguousError } from "./errors.ts";
 import type { RunOutcome, RunRecord } from "./history.ts";
 import {
   assertCursorFits,
   formatWindow,
+  lagMinutesAt,
   limits,
   limitText,
   sameWindow,
@@ -223,6 +225,7 @@ export function openLease(
           lastWindow: counts,
           totals: addTotals(current.totals, counts),
           historyRowsSincePrune: current.historyRowsSincePrune + 1,
+          activity: recordActivity(current.activity, now, counts.accepted, lagMinutesAt(window.end, now)),
         }),
         () => recordHistory({ ...record, outcome: "LeaseLost" }),
       );
@@ -248,6 +251,12 @@ export function openLease(
           lastWindow: counts,
           totals: addTotals(current.totals, counts),
           historyRowsSincePrune: current.historyRowsSincePrune + 1,
+          activity: recordActivity(
+            current.activity,
+            now,
+            counts.accepted,
+            lagMinutesAt(current.committedThrough, now),
+          ),
         }),
         () => recordHistory({ ...record, outcome: "LeaseLost" }),
       );

@@ -6,6 +6,7 @@
  * returns as BigInt); cleared values are empty strings, so every column is always present on every row.
  */
 import type { Window } from "../engine/types.ts";
+import { type Activity, decodeActivityHours, encodeActivityHours, noActivity } from "./activity.ts";
 import { StateError, StateValueTooLargeError } from "./errors.ts";
 
 export type WatermarkStatus = "Healthy" | "Lagging" | "Failing" | "Disabled";
@@ -69,6 +70,8 @@ export interface WatermarkRow {
   healthLastError: string;
   /** Run history rows added since history was last pruned: a release prunes once there are enough. */
   historyRowsSincePrune: number;
+  /** Events accepted and lag per hour over the last 14 days, and the last time data arrived (./activity.ts). */
+  activity: Activity;
 }
 
 export interface StatusPolicy {
@@ -127,6 +130,7 @@ export function emptyRow(connectorId: string): WatermarkRow {
     healthLastSentAt: undefined,
     healthLastError: "",
     historyRowsSincePrune: 0,
+    activity: noActivity,
   };
 }
 
@@ -157,10 +161,7 @@ export function deriveStatus(
   now: Date,
   policy: StatusPolicy = defaultStatusPolicy,
 ): { status: WatermarkStatus; statusReason: string; lagMinutes: number | undefined } {
-  const lagMinutes =
-    row.committedThrough === undefined
-      ? undefined
-      : Math.max(0, Math.floor((now.getTime() - row.committedThrough.getTime()) / 60_000));
+  const lagMinutes = lagMinutesAt(row.committedThrough, now);
   const lagText = lagMinutes === undefined ? "nothing committed yet" : `${lagMinutes} min behind`;
   if (row.disabledReason !== "") {
     return { status: "Disabled", statusReason: row.disabledReason, lagMinutes };
@@ -193,6 +194,13 @@ export function deriveStatus(
     statusReason: lagMinutes === undefined ? "Not polled yet" : lagText,
     lagMinutes,
   };
+}
+
+/** Whole minutes `committedThrough` is behind `now`; undefined before the first commit. */
+export function lagMinutesAt(committedThrough: Date | undefined, now: Date): number | undefined {
+  return committedThrough === undefined
+    ? undefined
+    : Math.max(0, Math.floor((now.getTime() - committedThrough.getTime()) / 60_000));
 }
 
 const windowArrow = " → ";
@@ -299,6 +307,8 @@ export function rowToEntity(
     HealthLastSentAt: isoOrEmpty(row.healthLastSentAt),
     HealthLastError: limitText(row.healthLastError, limits.errorChars),
     HistoryRowsSincePrune: countValue(assertCount(row.historyRowsSincePrune, "HistoryRowsSincePrune")),
+    LastDataAt: isoOrEmpty(row.activity.lastDataAt),
+    ActivityHours: encodeActivityHours(row.activity.hours),
     UpdatedAt: isoOrEmpty(row.updatedAt),
   };
 }
@@ -391,6 +401,8 @@ export function entityToRow(
     healthLastSentAt: time("HealthLastSentAt"),
     healthLastError: text("HealthLastError"),
     historyRowsSincePrune: count("HistoryRowsSincePrune"),
+    // A row written before these columns existed reads as no activity yet.
+    activity: { lastDataAt: time("LastDataAt"), hours: decodeActivityHours(text("ActivityHours")) },
   };
   return { ...base, ...deriveStatus(base, now, policy) };
 }

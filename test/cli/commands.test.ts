@@ -2,10 +2,12 @@ import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.ts";
+import { encodeActivityHours, noActivity, recordActivity } from "../../src/state/activity.ts";
 import {
   createStateTableClient,
   createWatermarkStore,
   type RegisteredConnector,
+  silentDropRule,
   type WatermarkStore,
 } from "../../src/state/index.ts";
 import type { StatusLine } from "../../src/status/view.ts";
@@ -242,7 +244,7 @@ describe("status", () => {
 
     expect(result.code).toBe(0);
     expect(result.stdout[0]).toMatch(
-      /^CONNECTOR\s+STATUS\s+LAG\s+LAST SUCCESS\s+FAILURES\s+WINDOW IN FLIGHT\s+LAST ERROR$/,
+      /^CONNECTOR\s+STATUS\s+LAG\s+EVENTS\/H, 24 H\s+LAST SUCCESS\s+FAILURES\s+WINDOW IN FLIGHT\s+LAST ERROR$/,
     );
     expect(result.stdout.slice(2).map((line) => line.split(/\s+/).slice(0, 2).join(" "))).toEqual([
       "d-failing Failing",
@@ -252,8 +254,51 @@ describe("status", () => {
       "a-disabled Disabled",
     ]);
     expect(result.stdout[2]).toMatch(
-      /30 min\s+never\s+1\s+\S+ → \S+ \(attempt 1\)\s+.*HTTP 503 from the upstream/,
+      // Its one failed attempt this hour accepted nothing (a space); nothing ran in the hours before (dots).
+      /30 min\s+·{23} \s+never\s+1\s+\S+ → \S+ \(attempt 1\)\s+.*HTTP 503 from the upstream/,
     );
+  });
+
+  it("marks a Healthy connector that went silent, with a 24-hour sparkline, the rule, and the hourly series in --json", async () => {
+    const env = settings();
+    const store = storeFor(env);
+    await store.ensureTable();
+    await store.register(registered("okta-silent"));
+    await store.reset("okta-silent", new Date(Date.now() - 2 * MINUTE));
+    // Four days of 100 events an hour, then nothing for the last 4 hours and this one. Written straight into
+    // the row's column: committing 96 hours of windows through a lease is what test/state covers.
+    let activity = noActivity;
+    for (let hoursAgo = 96; hoursAgo >= 0; hoursAgo -= 1)
+      activity = recordActivity(
+        activity,
+        new Date(Date.now() - hoursAgo * 3_600_000),
+        hoursAgo > 4 ? 100 : 0,
+        2,
+      );
+    const { tableClient } = createStateTableClient(env);
+    await tableClient.updateEntity(
+      {
+        partitionKey: "connector",
+        rowKey: "okta-silent",
+        ActivityHours: encodeActivityHours(activity.hours),
+      },
+      "Merge",
+    );
+
+    const table = await cli(["status"], env);
+    expect(table.stdout[2]).toMatch(
+      /^okta-silent\s+Healthy \(silent drop\)\s+2 min\s+█{19,20} {4,5}\s+never/,
+    );
+    expect(table.stdout.at(-1)).toBe(silentDropRule);
+
+    const json = await cli(["status", "--json"], env);
+    const [line] = (JSON.parse(json.stdout.join("\n")) as { connectors: StatusLine[] }).connectors;
+    expect(line?.activity.silentDrop).toBe(
+      "0 events accepted in the last 3 full hours; usually 300 (median of 3 previous days)",
+    );
+    expect(line?.activity.accepted).toHaveLength(14 * 24);
+    expect(line?.activity.accepted.reduce<number>((sum, value) => sum + (value ?? 0), 0)).toBe(92 * 100);
+    expect(line?.activity.accepted.slice(-3)).toEqual([0, 0, 0]);
   });
 
   it("says so when no connector has run yet", async () => {

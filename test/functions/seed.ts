@@ -7,11 +7,22 @@ import type { WatermarkStore } from "../../src/state/index.ts";
 
 export interface SeededConnector {
   id: string;
-  /** Commit windows up to this instant (5-minute windows, the last one ending here). */
+  /**
+   * Windows committed one after the other, oldest first: each ends `lagMinutes` before `at` (when it is
+   * committed) and starts where the one before ended (the first one hour earlier).
+   */
+  commits?: SeededCommit[];
+  /** Then commit one more window ending at this instant (5 minutes long unless a commit came before). */
   committedThrough?: string;
   /** Then fail the next window this many times with this error. */
   failures?: { times: number; error: Error; at: string };
   disabledReason?: string;
+}
+
+export interface SeededCommit {
+  at: Date;
+  accepted: number;
+  lagMinutes: number;
 }
 
 const zero = { fetched: 0, extracted: 0, sent: 0, accepted: 0, pages: 1, durationMs: 120 };
@@ -30,12 +41,28 @@ export async function seedConnector(
   });
   const lease = await store.acquireLease(spec.id, "test-seed", 60_000);
   if (!lease) throw new Error(`could not lease ${spec.id} to seed it`);
-  let end = spec.committedThrough === undefined ? undefined : new Date(spec.committedThrough);
-  if (end !== undefined) {
-    clock.set(end);
-    const window = { start: new Date(end.getTime() - windowMs), end };
+  let end: Date | undefined;
+  for (const commit of spec.commits ?? []) {
+    clock.set(commit.at);
+    const windowEnd = new Date(commit.at.getTime() - commit.lagMinutes * 60_000);
+    const window = { start: end ?? new Date(windowEnd.getTime() - 60 * 60_000), end: windowEnd };
+    const { accepted } = commit;
+    await lease.commitWindow(window, {
+      ...zero,
+      fetched: accepted,
+      extracted: accepted,
+      sent: accepted,
+      accepted,
+    });
+    end = windowEnd;
+  }
+  if (spec.committedThrough !== undefined) {
+    const through = new Date(spec.committedThrough);
+    clock.set(through);
+    const window = { start: end ?? new Date(through.getTime() - windowMs), end: through };
     await lease.beginWindow(window);
     await lease.commitWindow(window, { ...zero, fetched: 3, extracted: 3, sent: 3, accepted: 3 });
+    end = through;
   }
   if (spec.failures !== undefined) {
     clock.set(spec.failures.at);

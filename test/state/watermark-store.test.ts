@@ -104,6 +104,7 @@ describe("watermark row", () => {
     } = await tableClient.getEntity("connector", "demo-audit");
     expect(stored).toMatchInlineSnapshot(`
       {
+        "ActivityHours": "ajvc:14.6",
         "CommittedThrough": "2026-03-01T00:05:00.000Z",
         "ConnectorId": "demo-audit",
         "ConsecutiveFailures": 1,
@@ -119,6 +120,7 @@ describe("watermark row", () => {
         "HealthLastStatus": "",
         "HistoryRowsSincePrune": 2,
         "LagMinutes": 6,
+        "LastDataAt": "2026-03-01T00:11:02.000Z",
         "LastError": "GET https://api.example.test/audit returned HTTP 503: upstream busy",
         "LastErrorAt": "2026-03-01T00:11:03.000Z",
         "LastErrorKind": "HttpStatusError (http-status)",
@@ -162,6 +164,44 @@ describe("watermark row", () => {
     });
     // Every value is JSON-safe: no BigInt anywhere.
     expect(JSON.parse(JSON.stringify(row))).toMatchObject({ committedThrough: "2026-03-01T00:05:00.000Z" });
+  });
+
+  it("keeps each hour's accepted events and largest lag in the row, written by commit and fail", async () => {
+    const { tableClient, clock, store } = await freshTable();
+    const state = store();
+    await state.register(connector("demo"));
+    const lease = await state.acquireLease("demo", "runner-1", minutes(90));
+    if (!lease) throw new Error("expected the lease");
+    clock.set("2026-03-01T00:07:00.000Z");
+    await lease.commitWindow(nthWindow(0), counts(40)); // 2 min behind
+    clock.set("2026-03-01T00:14:00.000Z");
+    await lease.commitWindow(nthWindow(1), counts(2)); // 4 min behind
+    clock.set("2026-03-01T01:30:00.000Z");
+    await lease.failWindow(nthWindow(2), new Error("HTTP 503"), counts(0)); // 80 min behind
+
+    const row = await state.get("demo");
+    expect(row?.activity).toEqual({
+      lastDataAt: new Date("2026-03-01T00:14:00.000Z"),
+      hours: [
+        { hour: Date.parse("2026-03-01T00:00:00Z"), accepted: 42, maxLagMinutes: 4 },
+        { hour: Date.parse("2026-03-01T01:00:00Z"), accepted: 0, maxLagMinutes: 80 },
+      ],
+    });
+    const entity = await tableClient.getEntity("connector", "demo");
+    expect([entity.LastDataAt, entity.ActivityHours]).toEqual(["2026-03-01T00:14:00.000Z", "ajvc:16.4,0.28"]);
+
+    // A row written before these columns existed reads as no activity.
+    await tableClient.upsertEntity(
+      Object.fromEntries(
+        Object.entries(await tableClient.getEntity("connector", "demo")).filter(
+          ([column]) =>
+            !["LastDataAt", "ActivityHours", "etag", "timestamp", "odata.metadata"].includes(column),
+        ),
+      ) as { partitionKey: string; rowKey: string },
+      "Replace",
+    );
+    expect(Object.keys(await tableClient.getEntity("connector", "demo"))).not.toContain("ActivityHours");
+    expect((await state.get("demo"))?.activity).toEqual({ lastDataAt: undefined, hours: [] });
   });
 
   it("recomputes status and lag when read, so a row nobody wrote for hours still shows its true lag", async () => {

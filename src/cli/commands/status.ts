@@ -4,7 +4,7 @@ import { Option } from "commander";
 import { type Env, readSetting } from "../../config/app-settings.ts";
 import { systemClock } from "../../engine/clock.ts";
 import { latestHealthFromStandin } from "../../health/latest.ts";
-import { createStateTableClient, createWatermarkStore } from "../../state/index.ts";
+import { createStateTableClient, createWatermarkStore, silentDropRule } from "../../state/index.ts";
 import { statusView } from "../../status/view.ts";
 import type { CliCommand } from "../command.ts";
 import type { CliIo } from "../io.ts";
@@ -53,6 +53,10 @@ export const statusCommand: CliCommand = {
           io.stdout(`No connectors in ${store.tableUrl} yet: they appear after their first run.`);
         } else {
           for (const line of statusTable(lines)) io.stdout(line);
+          if (lines.some((line) => line.activity.silentDrop !== null)) {
+            io.stdout("");
+            io.stdout(silentDropRule);
+          }
         }
         return exitCodes.ok;
       }),
