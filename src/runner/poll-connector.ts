@@ -28,8 +28,11 @@ export interface ConnectorRunOptions {
   leaseTtlMs?: number;
   /** Called after each window, for progress displays. */
   onWindow?: (report: WindowReport) => void;
-  /** Called with the row as the run's lease left it, once released. */
-  onReleased?: (row: WatermarkRow) => void;
+  /**
+   * Takes over waiting for the lease's release (the row as released, or undefined if the lease was lost), so the
+   * next connector can start while it is written. Without it the run waits for the release itself.
+   */
+  releaseBehind?: (released: Promise<WatermarkRow | undefined>) => void;
 }
 
 export type ConnectorOutcome =
@@ -81,32 +84,46 @@ export async function pollConnector(
     return { ...report, outcome: "deferred", error };
   }
 
+  let windows: Window[] = [];
+  // The windows are planned from the row as leased, and the first one is marked in flight by the lease's write.
   const lease = await deps.store.acquireLease(
     connector.id,
     deps.owner,
     options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS,
     {
       secrets: connector.secrets,
+      begin: (row) => {
+        // Nothing committed yet but a first window failed: start there again, not from a look-back of the new
+        // now, which would skip that window for good.
+        const resumeAt = row.committedThrough ?? row.windowInFlight?.start;
+        windows = deps.engine.planWindows(connector, resumeAt, {
+          now: deps.clock.now(),
+          ...(options.initialLookbackMin !== undefined
+            ? { initialLookbackMin: options.initialLookbackMin }
+            : {}),
+          ...(options.maxWindows !== undefined ? { maxWindows: options.maxWindows } : {}),
+        });
+        return deps.clock.now() < options.deadline ? windows[0] : undefined;
+      },
     },
   );
   if (!lease) return { ...report, outcome: "leased-elsewhere" };
   try {
-    const row = lease.current;
-    // Nothing committed yet but a first window failed: start there again, not from a look-back of the new now,
-    // which would skip that window for good.
-    const resumeAt = row.committedThrough ?? row.windowInFlight?.start;
-    const windows = deps.engine.planWindows(connector, resumeAt, {
-      now: deps.clock.now(),
-      ...(options.initialLookbackMin !== undefined ? { initialLookbackMin: options.initialLookbackMin } : {}),
-      ...(options.maxWindows !== undefined ? { maxWindows: options.maxWindows } : {}),
-    });
-    Object.assign(report, await pollWindows(deps, connector, lease, windows, row.cursor, options));
+    const { cursor, windowInFlight } = lease.current;
+    const [first] = windows;
+    const begun = first !== undefined && sameWindow(windowInFlight, first) ? first : undefined;
+    Object.assign(
+      report,
+      await pollWindows(deps, connector, lease, windows, cursor, { ...options, ...(begun ? { begun } : {}) }),
+    );
   } catch (error) {
     if (!(error instanceof LeaseLostError)) throw error;
     report.outcome = "lease-lost";
     report.error = redact(error.message, connector.secrets);
   } finally {
-    if (await lease.release()) options.onReleased?.(lease.current);
+    const released = lease.release().then((done) => (done ? lease.current : undefined));
+    if (options.releaseBehind) options.releaseBehind(released);
+    else await released;
   }
   return report;
 }
@@ -126,7 +143,10 @@ export async function pollWindows(
   lease: Lease,
   windows: readonly Window[],
   startCursor: string | undefined,
-  options: Pick<ConnectorRunOptions, "deadline" | "hardDeadline" | "onWindow">,
+  options: Pick<ConnectorRunOptions, "deadline" | "hardDeadline" | "onWindow"> & {
+    /** The first window, already marked in flight by the lease's own write. */
+    begun?: Window;
+  },
 ): Promise<WindowsOutcome> {
   const result: WindowsOutcome = {
     outcome: "up-to-date",
@@ -149,8 +169,8 @@ export async function pollWindows(
   const opensAhead = !isPersistentPaging(connector.properties.paging.pagingType);
   let cursor = startCursor;
   let upcoming: WindowPages | undefined;
-  /** The window the last commit marked in flight: it has started, and needs no write of its own to begin. */
-  let begun: Window | undefined;
+  /** The window the last write marked in flight: it has started, and needs no write of its own to begin. */
+  let begun = options.begun;
   try {
     for (const [index, window] of windows.entries()) {
       // A window opened ahead (or marked in flight) started before the deadline: it is delivered, not dropped.

@@ -35,23 +35,32 @@ export async function runAll(
   const reports: ConnectorRunReport[] = new Array(connectors.length);
   let next = 0;
 
+  // A connector's lease is released (and its status logged) while the next connector starts; the run ends when
+  // every release has.
+  const finishing: Promise<void>[] = [];
   const worker = async (): Promise<void> => {
     for (let index = next++; index < connectors.length; index = next++) {
       const connector = connectors[index] as Connector;
-      let released: WatermarkRow | undefined;
+      let releasing = false;
       reports[index] = await pollSafely(deps, connector, {
         ...perConnector,
         deadline,
         ...(hardDeadline ? { hardDeadline } : {}),
-        onReleased: (row) => {
-          released = row;
-          perConnector.onReleased?.(row);
+        releaseBehind: (released) => {
+          releasing = true;
+          finishing.push(
+            released.then(
+              (row) => logStatus(deps, connector, row),
+              (error: unknown) => releaseFailed(deps, connector, error),
+            ),
+          );
         },
       });
-      await logStatus(deps, connector, released);
+      if (!releasing) finishing.push(logStatus(deps, connector, undefined));
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, connectors.length)) }, worker));
+  await Promise.all(finishing);
   return { startedAt, finishedAt: deps.clock.now(), reports };
 }
 
@@ -78,6 +87,18 @@ async function pollSafely(
       error: message,
     };
   }
+}
+
+/** The window's outcome stands; the lease expires at its TTL instead, and the next run takes it over then. */
+async function releaseFailed(deps: RunnerDeps, connector: Connector, error: unknown): Promise<void> {
+  deps.logger.warn("could not release the connector's lease; it expires at its TTL", {
+    connectorId: connector.id,
+    lastError: redact(
+      error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+      connector.secrets,
+    ),
+  });
+  await logStatus(deps, connector, undefined);
 }
 
 /**

@@ -24,6 +24,11 @@ import {
 export interface LeaseOptions {
   /** Bound secret values of the connector: removed (also URL-encoded and base64) from stored error texts. */
   secrets?: readonly string[];
+  /**
+   * The window to mark in flight with the lease's own write (as `beginWindow` would), planned from the row as it
+   * is leased; undefined marks none. May be called more than once (each time the row is read again).
+   */
+  begin?: (row: WatermarkRow) => Window | undefined;
 }
 
 export interface Lease {

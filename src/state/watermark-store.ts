@@ -12,7 +12,7 @@ import type { TableClient } from "@azure/data-tables";
 import type { Connector } from "../definition/schema.ts";
 import { redact } from "../engine/redact.ts";
 import type { Clock, Logger } from "../engine/types.ts";
-import { ConnectorNotRegisteredError, StateError } from "./errors.ts";
+import { ConnectorNotRegisteredError, StateError, WindowNotContiguousError } from "./errors.ts";
 import {
   appendHistory,
   defaultHistoryRetention,
@@ -27,10 +27,12 @@ import {
   deriveStatus,
   emptyRow,
   entityToRow,
+  formatWindow,
   limits,
   limitText,
   rowToEntity,
   type StatusPolicy,
+  sameWindow,
   type WatermarkRow,
   watermarkPartition,
 } from "./row.ts";
@@ -344,11 +346,27 @@ export function createWatermarkStore(options: WatermarkStoreOptions): WatermarkS
           row.leaseUntil.getTime() > now.getTime();
         if (heldByOther && snapshot !== undefined) continue;
         if (heldByOther) return undefined;
+        const first = leaseOptions.begin?.(row);
+        if (
+          first !== undefined &&
+          row.committedThrough !== undefined &&
+          first.start.getTime() !== row.committedThrough.getTime()
+        ) {
+          throw new WindowNotContiguousError(
+            `Connector "${connectorId}": cannot begin window ${formatWindow(first)}: CommittedThrough is ${row.committedThrough.toISOString()}.`,
+          );
+        }
         const leased: WatermarkRow = {
           ...row,
           leaseOwner: owner,
           leaseUntil: new Date(now.getTime() + ttlMs),
           updatedAt: now,
+          ...(first === undefined
+            ? {}
+            : {
+                windowInFlight: first,
+                windowAttempts: sameWindow(row.windowInFlight, first) ? row.windowAttempts + 1 : 1,
+              }),
         };
         const newEtag = await writeIfUnchanged(leased, etag, `acquire the lease of "${connectorId}"`);
         if (newEtag === undefined) continue; // Changed since it was read: another runner may have won the race.

@@ -301,6 +301,23 @@ describe("lease", () => {
     expect((await mine.get("stale"))?.leaseOwner).toBe("runner-b");
   });
 
+  it("marks the first window in flight with its own write, counting attempts as beginWindow does", async () => {
+    const { store } = await freshTable();
+    const state = store();
+    await state.register(connector("begun"));
+    const first = await state.acquireLease("begun", "runner-a", minutes(5), { begin: () => nthWindow(0) });
+    expect(first?.current).toMatchObject({ windowInFlight: nthWindow(0), windowAttempts: 1 });
+    await first?.release();
+    // A runner that stopped there: the next lease's attempt at the same window is the second.
+    const again = await state.acquireLease("begun", "runner-a", minutes(5), { begin: () => nthWindow(0) });
+    expect((await state.get("begun"))?.windowAttempts).toBe(2);
+    await again?.commitWindow(nthWindow(0), counts(1));
+    await again?.release();
+    await expect(
+      state.acquireLease("begun", "runner-a", minutes(5), { begin: () => nthWindow(2) }),
+    ).rejects.toBeInstanceOf(WindowNotContiguousError);
+  });
+
   it("lets only one of several owners racing for a free lease win", async () => {
     const { store } = await freshTable();
     await store().register(connector("race"));
