@@ -181,6 +181,19 @@ export function createEngine(deps: EngineDeps): Engine {
       }
       seen.set(fingerprint, number);
 
+      const page = await readPage(number, request);
+      yield page.page;
+      request = page.next;
+    }
+
+    /**
+     * One page's request, decoding and paging step. Its own scope, so the raw body and the parsed document are
+     * not held while the page is delivered (only the events are).
+     */
+    async function readPage(
+      number: number,
+      request: OutgoingRequest,
+    ): Promise<{ page: Page; next: OutgoingRequest | undefined }> {
       const response = await sendAuthenticated(http, auth, request, sendOptions);
       const { document, events } =
         mode === "events"
@@ -197,8 +210,10 @@ export function createEngine(deps: EngineDeps): Engine {
       eventsSoFar += events.length;
       const next = session.next({ number, request, response, document, events, eventsSoFar });
       const cursor = session.cursor?.();
-      yield { number, events, bytes: response.body.length, ...(cursor !== undefined ? { cursor } : {}) };
-      request = next;
+      return {
+        page: { number, events, bytes: response.body.length, ...(cursor !== undefined ? { cursor } : {}) },
+        next,
+      };
     }
   }
 

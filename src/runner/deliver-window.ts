@@ -108,15 +108,28 @@ export async function deliverWindow(
     sending.add(send);
     void send.finally(() => sending.delete(send));
   };
+  /** Counts the page and starts its send; false once there are no more pages. */
+  const take = (step: IteratorResult<Page>): boolean => {
+    if (step.done) return false;
+    const page = step.value;
+    counts.pages += 1;
+    counts.fetched += page.events.length;
+    counts.extracted += page.events.length;
+    if (page.events.length > 0) startSend(page.events);
+    if (page.cursor !== undefined) delivery.cursor = page.cursor;
+    return true;
+  };
+  const noPage: Promise<IteratorResult<Page>> = Promise.resolve({ done: true, value: undefined });
   let next = first;
+  /** The page on its way, handed over once: a settled promise would hold its page while the sends wait. */
+  const arriving = (): Promise<IteratorResult<Page>> => {
+    const current = next;
+    next = noPage;
+    return current;
+  };
   try {
-    for (let step = await next; !step.done; step = await next) {
-      const page = step.value;
-      counts.pages += 1;
-      counts.fetched += page.events.length;
-      counts.extracted += page.events.length;
-      if (page.events.length > 0) startSend(page.events);
-      if (page.cursor !== undefined) delivery.cursor = page.cursor;
+    // The page is not held here while its sends wait: once its rows exist, its events can go.
+    while (take(await arriving())) {
       while (sending.size >= MAX_SENDS_IN_FLIGHT) await Promise.race(sending);
       if (failure !== undefined) break;
       next = pages.next();
