@@ -1,7 +1,8 @@
 /**
  * The baseline: the loop a competent engineer would write by hand for the same work — undici GET of each
  * page, JSON.parse, pick the events array, gzip, POST to the Logs Ingestion stand-in in ≤ 1 MB batches, with
- * uploads overlapped the way the pipeline overlaps them.
+ * uploads overlapped the way the pipeline overlaps them. The eager variant requests the next page right after
+ * parsing one, before its uploads start, so a page always downloads while the one before is sent.
  * No windows (one query over the whole span, unless the workload measures per-window scheduling), no state,
  * no SDK. It imports nothing from src/, so its memory is its own.
  */
@@ -29,6 +30,7 @@ export async function runBaseline(spec: WorkerSpec): Promise<{ events: number; b
   const step = workload.baselinePerWindow ? workload.windowMin * MINUTE : span;
   let events = 0;
   let bytes = 0;
+  const eager = spec.side === "eager-baseline";
 
   const post = async (rows: string[]) => {
     const body = await gzip(`[${rows.join(",")}]`);
@@ -66,7 +68,7 @@ export async function runBaseline(spec: WorkerSpec): Promise<{ events: number; b
         limit: String(PAGE_SIZE),
       });
       let received = 0;
-      for (;;) {
+      const fetchPage = async () => {
         const response = await request(`${spec.upstreamOrigin}/${workload.paging}/events?${query}`, {
           dispatcher: upstream,
           headers: { "x-api-key": BENCH_API_KEY },
@@ -74,7 +76,20 @@ export async function runBaseline(spec: WorkerSpec): Promise<{ events: number; b
         const body = Buffer.from(await response.body.arrayBuffer());
         if (response.statusCode !== 200) throw new Error(`upstream answered HTTP ${response.statusCode}`);
         bytes += body.length;
-        const page = JSON.parse(body.toString("utf8")) as { records: unknown[]; nextPageToken?: string };
+        return JSON.parse(body.toString("utf8")) as { records: unknown[]; nextPageToken?: string };
+      };
+      for (let pending = fetchPage(); ; ) {
+        const page = await pending;
+        events += page.records.length;
+        received += page.records.length;
+        const more =
+          workload.paging === "offset" ? page.records.length === PAGE_SIZE : page.nextPageToken !== undefined;
+        if (workload.paging === "offset") query.set("offset", String(received));
+        else if (page.nextPageToken !== undefined) query.set("pageToken", page.nextPageToken);
+        if (more && eager) {
+          pending = fetchPage();
+          pending.catch(() => {}); // awaited next turn; this only keeps a failure meanwhile from counting as unhandled
+        }
         let batch: string[] = [];
         let batchBytes = 2;
         for (const event of page.records) {
@@ -89,15 +104,8 @@ export async function runBaseline(spec: WorkerSpec): Promise<{ events: number; b
           batchBytes += size;
         }
         if (batch.length > 0) await send(batch);
-        events += page.records.length;
-        received += page.records.length;
-        if (workload.paging === "offset") {
-          if (page.records.length < PAGE_SIZE) break;
-          query.set("offset", String(received));
-        } else {
-          if (page.nextPageToken === undefined) break;
-          query.set("pageToken", page.nextPageToken);
-        }
+        if (!more) break;
+        if (!eager) pending = fetchPage();
       }
     }
   }

@@ -42,6 +42,9 @@ export interface WorkloadResult {
   ratio: number;
   /** ccp-poller's CPU per 1,000 events over the hand loop's. */
   cpuRatio: number;
+  /** The hand loop that asks for the next page right after parsing one (workloads a–c), and ccp-poller against it. */
+  eagerBaseline?: SideSummary;
+  eagerRatio?: number;
   /** Per connector-window, in ms, from the medians: what windows, state and the SDK add to the hand loop. */
   perConnectorWindow: {
     /** ccp-poller wall − baseline wall. */
@@ -89,6 +92,7 @@ export function summarizeWorkload(
   profile: HotFunction[],
 ): WorkloadResult {
   const baseline = summarizeSide(runs.baseline);
+  const eager = runs["eager-baseline"].length > 0 ? summarizeSide(runs["eager-baseline"]) : undefined;
   const ccpPoller = summarizeSide(runs["ccp-poller"]);
   const ratio = round(ccpPoller.eventsPerSec / baseline.eventsPerSec, 3);
   const windows = connectorWindows(workload);
@@ -133,6 +137,9 @@ export function summarizeWorkload(
     ccpPoller,
     ratio,
     cpuRatio,
+    ...(eager === undefined
+      ? {}
+      : { eagerBaseline: eager, eagerRatio: round(ccpPoller.eventsPerSec / eager.eventsPerSec, 3) }),
     perConnectorWindow,
     targets,
     profile,
@@ -154,16 +161,22 @@ export function formatTable(results: readonly WorkloadResult[]): string {
   ];
   const rows: string[][] = [];
   for (const result of results) {
-    for (const [side, summary] of [
-      ["baseline", result.baseline],
-      ["ccp-poller", result.ccpPoller],
-    ] as const) {
+    const sides: [Side, SideSummary, number | undefined][] = [
+      ["baseline", result.baseline, undefined],
+      ...(result.eagerBaseline
+        ? [["eager-baseline", result.eagerBaseline, undefined] as [Side, SideSummary, undefined]]
+        : []),
+      ["ccp-poller", result.ccpPoller, result.ratio],
+    ];
+    for (const [side, summary, ratio] of sides) {
       rows.push([
         side === "baseline" ? `(${result.key}) ${result.events.toLocaleString("en-US")} ev` : "",
         side,
         Math.round(summary.eventsPerSec).toLocaleString("en-US"),
         summary.mbPerSec.toFixed(1),
-        side === "baseline" ? "" : result.ratio.toFixed(2),
+        ratio === undefined
+          ? ""
+          : `${ratio.toFixed(2)}${result.eagerRatio === undefined ? "" : ` (${result.eagerRatio.toFixed(2)} eager)`}`,
         summary.cpuMsPer1000Events.toFixed(1),
         `${summary.startRssMb.toFixed(0)}→${summary.peakRssMb.toFixed(0)}`,
         summary.peakHeapMb.toFixed(0),

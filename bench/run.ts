@@ -69,7 +69,7 @@ if (!Number.isInteger(repetitions) || repetitions < 1)
   throw new Error(`--reps must be a positive integer, got ${args.reps}`);
 /** How each side overlaps network waits, so a ratio can be read for what it is (issue 18). */
 const BASELINE_OVERLAP =
-  "Overlap: the baseline keeps up to 2 uploads in flight and requests the next page once the current page's uploads have started; ccp-poller keeps 2 uploads in flight, fetches the next page while they run, and opens the next window's first page during a window's last uploads and commit.";
+  "Overlap: the baseline keeps up to 2 uploads in flight and requests the next page once the current page's uploads have started; the eager baseline (workloads a-c) requests the next page right after parsing one; ccp-poller keeps 2 uploads in flight, fetches the next page while they run, and opens the next window's first page during a window's last uploads and commit.";
 
 const outFile = path.resolve(args.out ?? path.join(repoRoot, "bench/results/latest.json"));
 const profiling = !args["no-profile"];
@@ -125,15 +125,19 @@ interface Servers {
 }
 
 async function benchWorkload(servers: Servers, workload: Workload): Promise<WorkloadResult> {
-  const runs: Record<Side, WorkerResult[]> = { baseline: [], "ccp-poller": [] };
+  const runs: Record<Side, WorkerResult[]> = { baseline: [], "eager-baseline": [], "ccp-poller": [] };
+  // Per-window workloads have no next page to ask for early: the eager hand loop would be the same loop.
+  const sides: Side[] = workload.baselinePerWindow
+    ? ["baseline", "ccp-poller"]
+    : ["baseline", "eager-baseline", "ccp-poller"];
   for (let repetition = 0; repetition < repetitions; repetition++) {
-    // Alternate which side goes first, so a slow spell on the machine does not always hit the same side.
-    const sides: Side[] = repetition % 2 === 0 ? ["baseline", "ccp-poller"] : ["ccp-poller", "baseline"];
-    for (const side of sides) {
+    // Rotate which side goes first, so a slow spell on the machine does not always hit the same side.
+    const turn = sides.map((_, index) => sides[(index + repetition) % sides.length] as Side);
+    for (const side of turn) {
       const result = await measuredRun(servers, workload, side, `${repetition}`);
       runs[side].push(result);
       log(
-        `(${workload.key}) ${side.padEnd(10)} run ${repetition + 1}/${repetitions}: ` +
+        `(${workload.key}) ${side.padEnd(14)} run ${repetition + 1}/${repetitions}: ` +
           `${Math.round(result.events / (result.wallMs / 1000))} events/s, ${(result.peakRssBytes / 1e6).toFixed(0)} MB RSS`,
       );
     }
@@ -162,7 +166,7 @@ async function measuredRun(
   label: string,
   profileDir?: string,
 ): Promise<WorkerResult> {
-  const stream = `Custom-Bench${workload.key.toUpperCase()}${side === "baseline" ? "Base" : "Ccp"}${label}_CL`;
+  const stream = `Custom-Bench${workload.key.toUpperCase()}${{ baseline: "Base", "eager-baseline": "Eager", "ccp-poller": "Ccp" }[side]}${label}_CL`;
   const spec: WorkerSpec = {
     side,
     workload,

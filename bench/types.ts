@@ -1,7 +1,8 @@
 /** What bench/run.ts hands a worker process and what the worker reports back. */
 import type { Workload } from "./workloads.ts";
 
-export type Side = "baseline" | "ccp-poller";
+/** `eager-baseline`: the hand loop that requests the next page right after parsing one (workloads a–c). */
+export type Side = "baseline" | "eager-baseline" | "ccp-poller";
 
 export interface WorkerSpec {
   side: Side;

@@ -70,7 +70,15 @@ describe("npm run bench -- --smoke", () => {
 
   it("reports each metric the issue asks for, for both sides", () => {
     for (const workload of result.workloads) {
-      for (const summary of [workload.baseline, workload.ccpPoller]) {
+      // Workloads (a)-(c) also run the eager hand loop; (d)'s per-window loop has no next page to ask for early.
+      expect(workload.eagerBaseline !== undefined, `${workload.key} eager baseline`).toBe(
+        workload.key !== "d",
+      );
+      for (const summary of [
+        workload.baseline,
+        workload.ccpPoller,
+        ...(workload.eagerBaseline ? [workload.eagerBaseline] : []),
+      ]) {
         for (const metric of [
           "eventsPerSec",
           "mbPerSec",
@@ -103,6 +111,7 @@ describe("npm run bench -- --smoke", () => {
 
   it("prints the table with a row per workload and side", () => {
     for (const key of ["a", "b", "c", "d"]) expect(output).toMatch(new RegExp(`\\| \\(${key}\\) `));
-    expect(output.match(/\| ccp-poller \|/g)).toHaveLength(4);
+    expect(output.match(/\| ccp-poller +\|/g)).toHaveLength(4);
+    expect(output.match(/\| eager-baseline \|/g)).toHaveLength(3);
   });
 });
