@@ -86,6 +86,61 @@ export function summarizeSide(runs: readonly WorkerResult[]): SideSummary {
   };
 }
 
+export interface ScalePoint {
+  connectors: number;
+  wallMsPerConnector: number;
+  startRssMb: number;
+  peakRssMb: number;
+}
+
+export interface ScaleResult {
+  points: ScalePoint[];
+  /** Peak RSS added per connector between the two sizes. */
+  peakRssKbPerConnector: number;
+  /** Wall time per connector at the larger size over the smaller's: about 1 when nothing is super-linear. */
+  wallPerConnectorGrowth: number;
+  targets: TargetCheck[];
+}
+
+export function summarizeScale(runs: readonly { connectors: number; run: WorkerResult }[]): ScaleResult {
+  const points = runs.map(({ connectors, run }) => ({
+    connectors,
+    wallMsPerConnector: round(run.wallMs / connectors, 3),
+    startRssMb: round(run.startRssBytes / MB),
+    peakRssMb: round(run.peakRssBytes / MB),
+  }));
+  const [small, large] = [points[0], points.at(-1)];
+  if (small === undefined || large === undefined || small === large)
+    throw new Error("the scale check needs two sizes");
+  const growth = round(large.wallMsPerConnector / small.wallMsPerConnector, 3);
+  return {
+    points,
+    peakRssKbPerConnector: round(
+      ((large.peakRssMb - small.peakRssMb) * 1000) / (large.connectors - small.connectors),
+      1,
+    ),
+    wallPerConnectorGrowth: growth,
+    targets: [
+      {
+        target: "wall time per connector at the larger size ≤ 1.5× the smaller's (nothing super-linear)",
+        value: growth,
+        met: growth <= 1.5,
+      },
+    ],
+  };
+}
+
+export function formatScale(scale: ScaleResult): string {
+  const lines = scale.points.map(
+    (point) =>
+      `scale: ${point.connectors} connectors: ${point.wallMsPerConnector} ms per connector, RSS ${point.startRssMb}→${point.peakRssMb} MB`,
+  );
+  lines.push(`scale: peak RSS per added connector ${scale.peakRssKbPerConnector} KB`);
+  for (const check of scale.targets)
+    lines.push(`scale: ${check.target}: ${check.value} — ${check.met ? "met" : "MISSED"}`);
+  return lines.join("\n");
+}
+
 export function summarizeWorkload(
   workload: Workload,
   runs: Record<Side, WorkerResult[]>,

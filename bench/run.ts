@@ -18,10 +18,17 @@ import { parseArgs } from "node:util";
 import { type AzuriteInstance, startAzurite } from "../src/local/azurite.ts";
 import { STANDIN_TOKEN, type StandinChild, spawnIngestionStandin } from "../src/local/ingestion-standin.ts";
 import { topFunctions } from "./profile.ts";
-import { formatTable, summarizeWorkload, type WorkloadResult } from "./report.ts";
+import {
+  formatScale,
+  formatTable,
+  type ScaleResult,
+  summarizeScale,
+  summarizeWorkload,
+  type WorkloadResult,
+} from "./report.ts";
 import type { Side, WorkerResult, WorkerSpec } from "./types.ts";
 import { spawnUpstream, type UpstreamChild } from "./upstream.ts";
-import { type Mode, totalEvents, type Workload, workloadsFor } from "./workloads.ts";
+import { type Mode, scaleWorkloads, totalEvents, type Workload, workloadsFor } from "./workloads.ts";
 
 const repoRoot = path.resolve(import.meta.dirname, "..");
 /**
@@ -48,6 +55,8 @@ export interface BenchResultFile {
   };
   notes: string[];
   workloads: WorkloadResult[];
+  /** Per-connector cost at two numbers of connectors (left out by `--only` without `scale`). */
+  scale?: ScaleResult;
 }
 
 const { values: args } = parseArgs({
@@ -87,6 +96,7 @@ try {
   for (const workload of workloadsFor(mode).filter((candidate) => !only || only.includes(candidate.key))) {
     results.push(await benchWorkload(servers as Servers, workload));
   }
+  const scale = !only || only.includes("scale") ? await benchScale(servers as Servers) : undefined;
   const file: BenchResultFile = {
     schemaVersion: 1,
     mode,
@@ -108,11 +118,14 @@ try {
       `Machine: ${cpus().length} cores shared with other work while measuring (load average ${loadavg()[0]?.toFixed(2)} at the end). Expect noise.`,
     ],
     workloads: results,
+    ...(scale ? { scale } : {}),
   };
   await mkdir(path.dirname(outFile), { recursive: true });
   await writeFile(outFile, `${JSON.stringify(file, null, 2)}\n`);
   formatLikeTheRepository(outFile);
-  process.stdout.write(`\n${formatTable(results)}\n\nWritten to ${path.relative(process.cwd(), outFile)}\n`);
+  process.stdout.write(
+    `\n${formatTable(results)}\n${scale ? `\n${formatScale(scale)}\n` : ""}\nWritten to ${path.relative(process.cwd(), outFile)}\n`,
+  );
 } finally {
   await Promise.allSettled([servers.standin?.stop(), servers.upstream?.stop(), servers.azurite?.stop()]);
   await Promise.all([workDir, buildDir].map((dir) => rm(dir, { recursive: true, force: true })));
@@ -158,6 +171,19 @@ async function benchWorkload(servers: Servers, workload: Workload): Promise<Work
   return summarizeWorkload(workload, runs, profile);
 }
 
+/** One ccp-poller run per size; a fresh process each, so each peak RSS is that size's alone. */
+async function benchScale(servers: Servers): Promise<ScaleResult> {
+  const runs: { connectors: number; run: WorkerResult }[] = [];
+  for (const workload of scaleWorkloads(mode)) {
+    const run = await measuredRun(servers, workload, "ccp-poller", "scale");
+    log(
+      `(${workload.key}) ccp-poller: ${(run.wallMs / workload.connectors).toFixed(1)} ms per connector, ${(run.peakRssBytes / 1e6).toFixed(0)} MB RSS`,
+    );
+    runs.push({ connectors: workload.connectors, run });
+  }
+  return summarizeScale(runs);
+}
+
 /** One worker run; checks that it moved every event of the workload, by its count and by the stand-in's. */
 async function measuredRun(
   { azurite, upstream, standin }: Servers,
@@ -166,7 +192,7 @@ async function measuredRun(
   label: string,
   profileDir?: string,
 ): Promise<WorkerResult> {
-  const stream = `Custom-Bench${workload.key.toUpperCase()}${{ baseline: "Base", "eager-baseline": "Eager", "ccp-poller": "Ccp" }[side]}${label}_CL`;
+  const stream = `Custom-Bench${workload.key.toUpperCase().replace(/[^A-Z0-9]/g, "")}${{ baseline: "Base", "eager-baseline": "Eager", "ccp-poller": "Ccp" }[side]}${label}_CL`;
   const spec: WorkerSpec = {
     side,
     workload,

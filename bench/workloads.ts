@@ -80,6 +80,24 @@ export function workloadsFor(mode: Mode): Workload[] {
   ];
 }
 
+/**
+ * The scale check: the timer path over many connectors of one small window each, ccp-poller alone (the hand
+ * loop keeps nothing per connector), at two sizes, so per-connector memory and time can be compared.
+ */
+export function scaleWorkloads(mode: Mode): Workload[] {
+  const sizes = { full: [100, 1000], quick: [20, 200], smoke: [2, 4] }[mode];
+  return sizes.map((connectors) => ({
+    key: `scale-${connectors}`,
+    title: `${connectors} connectors × 1 window of 20 events`,
+    paging: "offset",
+    eventsPerConnector: 20,
+    spanMin: 5,
+    windowMin: 5,
+    connectors,
+    baselinePerWindow: true,
+  }));
+}
+
 export function totalEvents(workload: Workload): number {
   return workload.eventsPerConnector * workload.connectors;
 }

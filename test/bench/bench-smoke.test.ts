@@ -109,6 +109,16 @@ describe("npm run bench -- --smoke", () => {
     expect(overhead?.stateMs).toBeGreaterThan(0);
   });
 
+  it("measures the timer path at two numbers of connectors, each run delivering every event", () => {
+    expect(result.scale?.points.map((point) => point.connectors)).toEqual([2, 4]);
+    for (const point of result.scale?.points ?? []) {
+      expect(point.wallMsPerConnector).toBeGreaterThan(0);
+      expect(point.peakRssMb).toBeGreaterThanOrEqual(point.startRssMb);
+    }
+    expect(result.scale?.targets).toHaveLength(1);
+    expect(output).toMatch(/scale: 4 connectors: [\d.]+ ms per connector/);
+  });
+
   it("prints the table with a row per workload and side", () => {
     for (const key of ["a", "b", "c", "d"]) expect(output).toMatch(new RegExp(`\\| \\(${key}\\) `));
     expect(output.match(/\| ccp-poller +\|/g)).toHaveLength(4);
