@@ -107,10 +107,22 @@ function entityToRecord(entity: Readonly<Record<string, unknown>>): RunRecord {
   };
 }
 
-export async function appendHistory(tableClient: TableClient, record: RunRecord): Promise<void> {
-  await tableCall(tableClient.url, `append run history for "${record.connectorId}"`, () =>
-    tableClient.createEntity(recordToEntity(record)),
-  );
+/** Rows of one connector (one partition): one call for all of them, up to the service's 100 per transaction. */
+export async function appendHistory(tableClient: TableClient, records: readonly RunRecord[]): Promise<void> {
+  const [first] = records;
+  if (first === undefined) return;
+  await tableCall(tableClient.url, `append run history for "${first.connectorId}"`, async () => {
+    if (records.length === 1) {
+      await tableClient.createEntity(recordToEntity(first));
+      return;
+    }
+    for (let offset = 0; offset < records.length; offset += transactionLimit) {
+      const actions: TransactionAction[] = records
+        .slice(offset, offset + transactionLimit)
+        .map((record) => ["create", recordToEntity(record)]);
+      await tableClient.submitTransaction(actions);
+    }
+  });
 }
 
 export async function readHistory(

@@ -84,8 +84,9 @@ export interface LeaseContext {
   /** The new etag, or undefined when the stored row no longer has `etag` (412) or is gone (404). */
   writeIfUnchanged(row: WatermarkRow, etag: string, what: string): Promise<string | undefined>;
   /**
-   * Starts writing a history row behind the watermark write it follows, off the window's path: best effort,
-   * never fails that write. `flushHistory` waits for the connector's rows still being written.
+   * Hands over a history row to be written behind the watermark write it follows, off the window's path (with
+   * others of the connector, in one call): best effort, never fails that write. `flushHistory` writes what is
+   * left and waits for the connector's rows still being written.
    */
   recordHistory(record: RunRecord): void;
   flushHistory(connectorId: string): Promise<void>;

@@ -107,6 +107,8 @@ export function defaultLeaseOwner(): string {
 }
 
 const definitionDisabledReason = "isActive is false in the definition";
+/** History rows written per call while a lease runs (the rest when it is released). */
+const historyRowsPerWrite = 10;
 /** Read-modify-write attempts when an operator command races another writer. */
 const conflictRetries = 5;
 
@@ -196,26 +198,41 @@ export function createWatermarkStore(options: WatermarkStoreOptions): WatermarkS
     return options.redact === undefined ? withoutSecrets : options.redact(withoutSecrets);
   }
 
-  /** History rows being written, per connector: a release, and reading history here, wait for them. */
+  /**
+   * History rows not written yet, and the writes under way, per connector. Rows are written in one transaction
+   * per `historyRowsPerWrite` (and whatever is left when the lease is released, or history is read here), so a
+   * run of many windows makes a tenth of the calls; a runner killed mid-run loses at most that many rows.
+   */
+  const historyPending = new Map<string, RunRecord[]>();
   const historyWrites = new Map<string, Set<Promise<void>>>();
   function recordHistory(record: RunRecord): void {
-    const writes = historyWrites.get(record.connectorId) ?? new Set<Promise<void>>();
-    historyWrites.set(record.connectorId, writes);
-    const written = appendHistory(tableClient, record).catch((error: unknown) => {
-      options.logger?.warn("Run history row not written; the watermark row is unaffected", {
-        connectorId: record.connectorId,
-        outcome: record.outcome,
+    const pending = historyPending.get(record.connectorId) ?? [];
+    historyPending.set(record.connectorId, pending);
+    pending.push(record);
+    if (pending.length >= historyRowsPerWrite) writePendingHistory(record.connectorId);
+  }
+  function writePendingHistory(connectorId: string): void {
+    const records = historyPending.get(connectorId);
+    historyPending.delete(connectorId);
+    if (records === undefined || records.length === 0) return;
+    const writes = historyWrites.get(connectorId) ?? new Set<Promise<void>>();
+    historyWrites.set(connectorId, writes);
+    const written = appendHistory(tableClient, records).catch((error: unknown) => {
+      options.logger?.warn("Run history rows not written; the watermark row is unaffected", {
+        connectorId,
+        rows: records.length,
+        outcomes: [...new Set(records.map((record) => record.outcome))].join(", "),
         error: error instanceof Error ? error.message : String(error),
       });
     });
     writes.add(written);
     void written.finally(() => {
       writes.delete(written);
-      if (writes.size === 0 && historyWrites.get(record.connectorId) === writes)
-        historyWrites.delete(record.connectorId);
+      if (writes.size === 0 && historyWrites.get(connectorId) === writes) historyWrites.delete(connectorId);
     });
   }
   async function flushHistory(connectorId: string): Promise<void> {
+    writePendingHistory(connectorId);
     await Promise.all(historyWrites.get(connectorId) ?? []);
   }
 
