@@ -9,9 +9,23 @@ export const SERVICE_MAX_CALL_BYTES = 1_048_576;
 /** The largest batch body: the chunk size `LogsIngestionClient.upload` keeps to, under the service limit. */
 export const MAX_BATCH_BYTES = 1_000_000;
 
-/** The JSON array body that carries these rows, from each row's JSON as serialized once. */
-export function batchBody(rows: readonly SerializedRow[]): string {
-  return `[${rows.map((row) => row.json).join(",")}]`;
+/**
+ * The JSON array body that carries these rows, written straight from each row's parts into one buffer: no joined
+ * string to copy again into bytes (together about a tenth of the pipeline's CPU).
+ */
+export function batchBody(rows: readonly SerializedRow[]): Buffer {
+  const body = Buffer.allocUnsafe(bodyBytes(rows));
+  let offset = 0;
+  body[offset++] = 0x5b; // [
+  for (const row of rows) {
+    if (offset > 1) body[offset++] = 0x2c; // ,
+    offset += body.write(row.json, offset);
+    // The tail goes over the event's closing brace.
+    if (row.tail !== "") offset += body.write(row.tail, offset - 1) - 1;
+  }
+  body[offset++] = 0x5d; // ]
+  if (offset !== body.length) throw new Error(`batch body is ${offset} bytes, sized for ${body.length}`);
+  return body;
 }
 
 /** Bytes of the JSON array body that carries these rows: brackets, rows and the commas between them. */

@@ -21,7 +21,7 @@ import {
 } from "./batches.ts";
 import type { DeadLetterStore } from "./dead-letter.ts";
 import { excerpt, SinkConfigurationError, SinkDeliveryError } from "./errors.ts";
-import { type Row, rowSerializer, type SerializedRow } from "./rows.ts";
+import { type Row, rowJson, rowSerializer, type SerializedRow } from "./rows.ts";
 import { type UploadCall, uploadCall } from "./upload-call.ts";
 
 export interface LogsIngestionSinkOptions {
@@ -154,7 +154,7 @@ export function createLogsIngestionSink(options: LogsIngestionSinkOptions): Sink
           streamName: destination.streamName,
           reason,
           bytes: sized.bytes,
-          row: JSON.parse(sized.json) as Row,
+          row: JSON.parse(rowJson(sized)) as Row,
         });
       } catch (error) {
         throw fail(

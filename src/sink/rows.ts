@@ -11,10 +11,15 @@ export const RAW_DATA_COLUMN = "RawData";
 
 export type Row = Record<string, unknown>;
 
-/** A row as sent: its JSON, serialized once, is what the upload body is built from. */
+/**
+ * A row as sent, serialized once: its JSON is `json` with the closing brace replaced by `tail` (the add-ons and
+ * the key), or `json` alone when `tail` is empty. Kept in two parts so the upload body is written straight from
+ * them (src/sink/batches.ts), with no joined copy of the row.
+ */
 export interface SerializedRow {
   json: string;
-  /** UTF-8 bytes of `json`. */
+  tail: string;
+  /** UTF-8 bytes of the row's JSON. */
   bytes: number;
   /** The row's dedup key (`CcpEventId`), for dead-letter receipts and logs. */
   eventId: string;
@@ -22,7 +27,12 @@ export interface SerializedRow {
 
 export function serializeRow(row: Row): SerializedRow {
   const json = JSON.stringify(row);
-  return { json, bytes: Buffer.byteLength(json), eventId: String(row[EVENT_ID_COLUMN]) };
+  return { json, tail: "", bytes: Buffer.byteLength(json), eventId: String(row[EVENT_ID_COLUMN]) };
+}
+
+/** The row's JSON as one string (for a dead letter or a display, not for the upload body). */
+export function rowJson(row: SerializedRow): string {
+  return row.tail === "" ? row.json : `${row.json.slice(0, -1)}${row.tail}`;
 }
 
 /**
@@ -101,7 +111,7 @@ export function toRow(
   event: unknown,
   addOnAttributes: Readonly<Record<string, string>>,
 ): Row {
-  return JSON.parse(rowSerializer(connectorId, addOnAttributes)(event).json) as Row;
+  return JSON.parse(rowJson(rowSerializer(connectorId, addOnAttributes)(event))) as Row;
 }
 
 /**
@@ -116,7 +126,8 @@ export function rowSerializer(
   const addedKeys = [...Object.keys(addOnAttributes), EVENT_ID_COLUMN];
   // `"name":"value",` for each add-on, then the key's name: the row's tail up to the key's value.
   const addedPrefix = JSON.stringify({ ...addOnAttributes, [EVENT_ID_COLUMN]: "" }).slice(1, -3);
-  const addedBytes = Buffer.byteLength(addedPrefix) + 32 + 3;
+  // The tail replaces the event's closing brace: `,` + the add-ons and the key + `}`.
+  const tailBytes = Buffer.byteLength(addedPrefix) + 32 + 4;
   return (event) => {
     const copy = sortedCopy(event, "");
     const json = JSON.stringify(copy) ?? "null";
@@ -125,10 +136,11 @@ export function rowSerializer(
       return serializeRow({ [RAW_DATA_COLUMN]: copy ?? null, ...addOnAttributes, [EVENT_ID_COLUMN]: id });
     if (addedKeys.some((key) => Object.hasOwn(copy, key)))
       return serializeRow({ ...copy, ...addOnAttributes, [EVENT_ID_COLUMN]: id });
-    const fields = json === "{}" ? "{" : `${json.slice(0, -1)},`;
+    const empty = json === "{}";
     return {
-      json: `${fields}${addedPrefix}"${id}"}`,
-      bytes: (json === "{}" ? 1 : Buffer.byteLength(json)) + addedBytes,
+      json,
+      tail: `${empty ? "" : ","}${addedPrefix}"${id}"}`,
+      bytes: Buffer.byteLength(json) - 1 + tailBytes - (empty ? 1 : 0),
       eventId: id,
     };
   };

@@ -21,7 +21,7 @@ import type { LogsIngestionClient } from "@azure/monitor-ingestion";
 export type UploadCall = (
   ruleId: string,
   streamName: string,
-  body: string,
+  body: Uint8Array,
   abortSignal?: AbortSignal,
 ) => Promise<void>;
 

@@ -4,7 +4,8 @@
  */
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { canonicalJson, eventId, rowSerializer, toRow } from "../../src/sink/rows.ts";
+import { batchBody, bodyBytes } from "../../src/sink/batches.ts";
+import { canonicalJson, eventId, rowJson, rowSerializer, toRow } from "../../src/sink/rows.ts";
 
 const awkwardEvents: unknown[] = [
   { id: 1, summary: "User created", created: "2026-01-01T00:00:00Z" },
@@ -79,11 +80,25 @@ describe("rowSerializer", () => {
           sent !== null && typeof sent === "object" && !Array.isArray(sent) ? sent : { RawData: sent };
         const actual = serialize(event);
         const key = eventId("jira-audit", event);
-        expect(JSON.parse(actual.json), label).toEqual({ ...fields, ...addOns, CcpEventId: key });
+        const json = rowJson(actual);
+        expect(JSON.parse(json), label).toEqual({ ...fields, ...addOns, CcpEventId: key });
         expect(actual.eventId, label).toBe(key);
-        expect(actual.bytes, label).toBe(Buffer.byteLength(actual.json));
-        expect(toRow("jira-audit", event, addOns)).toEqual(JSON.parse(actual.json));
+        expect(actual.bytes, label).toBe(Buffer.byteLength(json));
+        expect(toRow("jira-audit", event, addOns)).toEqual(JSON.parse(json));
       }
+    }
+  });
+});
+
+describe("batchBody", () => {
+  it("writes exactly the JSON array of the rows, sized as bodyBytes says, for awkward events too", () => {
+    const addOnSets: Record<string, string>[] = [{ Source: "ccp-poller", é: "✓" }, {}];
+    for (const addOns of addOnSets) {
+      const rows = awkwardEvents.map(rowSerializer("jira-audit", addOns));
+      const body = batchBody(rows);
+      expect(body.toString("utf8")).toBe(`[${rows.map(rowJson).join(",")}]`);
+      expect(body.length).toBe(bodyBytes(rows));
+      expect(batchBody([]).toString()).toBe("[]");
     }
   });
 });
