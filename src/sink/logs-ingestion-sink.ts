@@ -12,8 +12,8 @@ import { LogsIngestionClient, type LogsIngestionClientOptions } from "@azure/mon
 import type { Connector, DcrConfig } from "../definition/schema.ts";
 import type { Logger } from "../engine/types.ts";
 import {
-  batchBody,
   bodyBytes,
+  createBodyBuffers,
   halve,
   MAX_BATCH_BYTES,
   packBatches,
@@ -104,6 +104,7 @@ export function createLogsIngestionSink(options: LogsIngestionSinkOptions): Sink
     throw new RangeError(`maxBatchBytes must be between 64 and ${MAX_BATCH_BYTES}, got ${maxBatchBytes}`);
   }
   const { logger, deadLetter } = options;
+  const bodies = createBodyBuffers(maxBatchBytes);
   const calls = new Map<string, UploadCall>();
   const callFor = (endpoint: string): UploadCall => {
     let call = calls.get(endpoint);
@@ -185,12 +186,10 @@ export function createLogsIngestionSink(options: LogsIngestionSinkOptions): Sink
     const queue = packBatches(sized.filter(fitsOneCall), maxBatchBytes);
     for (let batch = queue.shift(); batch !== undefined; batch = queue.shift()) {
       if (signal?.aborted) throw fail(undefined, "aborted before the next call");
+      const body = bodies.write(batch);
       try {
-        await upload(
-          destination.dataCollectionRuleImmutableId,
-          destination.streamName,
-          batchBody(batch),
-          signal,
+        await upload(destination.dataCollectionRuleImmutableId, destination.streamName, body, signal).finally(
+          () => bodies.release(body),
         );
         result.calls += 1;
         result.accepted += batch.length;

@@ -4,7 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { batchBody, bodyBytes } from "../../src/sink/batches.ts";
+import { batchBody, bodyBytes, createBodyBuffers } from "../../src/sink/batches.ts";
 import { canonicalJson, eventId, rowJson, rowSerializer, toRow } from "../../src/sink/rows.ts";
 
 const awkwardEvents: unknown[] = [
@@ -100,5 +100,26 @@ describe("batchBody", () => {
       expect(body.length).toBe(bodyBytes(rows));
       expect(batchBody([]).toString()).toBe("[]");
     }
+  });
+});
+
+describe("createBodyBuffers", () => {
+  it("reuses a buffer only once its body was released, and gives a larger body one of its own", () => {
+    const rows = awkwardEvents.slice(0, 4).map(rowSerializer("jira-audit", {}));
+    const bodies = createBodyBuffers(64 * 1024);
+    const first = bodies.write(rows);
+    const second = bodies.write(rows);
+    expect(second.buffer).not.toBe(first.buffer);
+    expect(first.toString()).toBe(batchBody(rows).toString());
+    bodies.release(first);
+    const third = bodies.write(rows.slice(0, 2));
+    expect(third.buffer).toBe(first.buffer);
+    expect(third.toString()).toBe(batchBody(rows.slice(0, 2)).toString());
+
+    const big = rowSerializer("jira-audit", {})({ blob: "x".repeat(70 * 1024) });
+    const alone = bodies.write([big]);
+    expect(alone.length).toBe(bodyBytes([big]));
+    bodies.release(alone);
+    expect(bodies.write(rows).buffer).not.toBe(alone.buffer);
   });
 });
