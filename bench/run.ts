@@ -78,7 +78,7 @@ if (!Number.isInteger(repetitions) || repetitions < 1)
   throw new Error(`--reps must be a positive integer, got ${args.reps}`);
 /** How each side overlaps network waits, so a ratio can be read for what it is (issue 18). */
 const BASELINE_OVERLAP =
-  "Overlap: the baseline keeps up to 2 uploads in flight and requests the next page once the current page's uploads have started; the eager baseline (workloads a-c) requests the next page right after parsing one; ccp-poller keeps 2 uploads in flight, fetches the next page while they run, and opens the next window's first page during a window's last uploads and commit.";
+  "Overlap: the baseline keeps up to 2 uploads in flight and requests the next page once the current page's uploads have started; the eager baseline (workloads a-c) requests the next page right after parsing one; ccp-poller keeps 2 uploads in flight and requests the next page as soon as the current page's upload has started, and opens the next window's first page during a window's last uploads and commit.";
 
 const outFile = path.resolve(args.out ?? path.join(repoRoot, "bench/results/latest.json"));
 const profiling = !args["no-profile"];

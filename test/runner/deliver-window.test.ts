@@ -99,20 +99,20 @@ async function connector(): Promise<Connector> {
 }
 
 describe("deliverWindow", () => {
-  it("sends the next page while the previous upload is unanswered, two at a time, and requests the third after one is done", async () => {
+  it("sends the next page while the previous upload is unanswered, two at a time, with one page downloaded ahead", async () => {
     const { source, engine } = pageSource(5);
     const { sink, pending, maxInFlight } = manualSink();
     const delivery = deliverWindow({ engine, sink, clock: createFakeClock() }, await connector(), WINDOW, {});
 
     await settled();
     expect(pending.map((send) => send.page)).toEqual([1, 2]);
-    // Page 3 is not requested yet: it would be a third page held in memory.
-    expect(source.taken).toBe(2);
+    // Page 3 downloads while both uploads wait, and is not sent yet; page 4 is not requested: one page ahead at most.
+    expect(source.taken).toBe(3);
 
     pending[1]?.accept();
     await settled();
     expect(pending.map((send) => send.page)).toEqual([1, 2, 3]);
-    expect(source.taken).toBe(3);
+    expect(source.taken).toBe(4);
 
     for (let index = 0; index < 5; index++) {
       pending[index]?.accept();
