@@ -20,7 +20,7 @@ import {
   type WindowCounts,
   WindowNotContiguousError,
 } from "../state/index.ts";
-import { limitText } from "../state/row.ts";
+import { leaseHeldByAnother, limitText } from "../state/row.ts";
 import { tableCall, tableStatus } from "../state/table-calls.ts";
 
 export const rangePartition = "fanout";
@@ -201,12 +201,7 @@ export function createRangeStore(tableClient: TableClient, clock: Pick<Clock, "n
       const range = await get(rangeKey);
       if (range === undefined) return undefined;
       const now = clock.now();
-      const heldByOther =
-        range.leaseOwner !== undefined &&
-        range.leaseOwner !== owner &&
-        range.leaseUntil !== undefined &&
-        range.leaseUntil.getTime() > now.getTime();
-      if (heldByOther) return undefined;
+      if (leaseHeldByAnother(range, owner, now)) return undefined;
       const leased = { ...range, leaseOwner: owner, leaseUntil: new Date(now.getTime() + ttlMs) };
       const etag = await write(leased, `acquire fan-out range "${rangeKey}"`);
       if (etag === undefined) return undefined;

@@ -84,11 +84,12 @@ export interface LeaseContext {
   /** The new etag, or undefined when the stored row no longer has `etag` (412) or is gone (404). */
   writeIfUnchanged(row: WatermarkRow, etag: string, what: string): Promise<string | undefined>;
   /**
-   * Hands over a history row to be written behind the watermark write it follows, off the window's path (with
-   * others of the connector, in one call): best effort, never fails that write. `flushHistory` writes what is
-   * left and waits for the connector's rows still being written.
+   * Hands over a history row to be written behind the watermark write it follows, off the window's path, with
+   * others of the connector in one call; `now`: start writing the rows held so far (the last write of a run, so
+   * readers see its history about when they see the watermark). Best effort: never fails that write.
+   * `flushHistory` writes what is left and waits for the connector's rows still being written.
    */
-  recordHistory(record: RunRecord): void;
+  recordHistory(record: RunRecord, now: boolean): void;
   flushHistory(connectorId: string): Promise<void>;
   /** Best effort: keeps the newest N history rows. */
   pruneHistory(connectorId: string): Promise<void>;
@@ -233,9 +234,10 @@ export function openLease(
           historyRowsSincePrune: current.historyRowsSincePrune + 1,
           activity: recordActivity(current.activity, now, counts.accepted, lagMinutesAt(window.end, now)),
         }),
-        () => recordHistory({ ...record, outcome: "LeaseLost" }),
+        () => recordHistory({ ...record, outcome: "LeaseLost" }, true),
       );
-      recordHistory(record);
+      // Nothing started after it: this run's last commit (or a fan-out fold).
+      recordHistory(record, next === undefined);
       return committed;
     },
 
@@ -264,9 +266,9 @@ export function openLease(
             lagMinutesAt(current.committedThrough, now),
           ),
         }),
-        () => recordHistory({ ...record, outcome: "LeaseLost" }),
+        () => recordHistory({ ...record, outcome: "LeaseLost" }, true),
       );
-      recordHistory(record);
+      recordHistory(record, true);
       return failed;
     },
 

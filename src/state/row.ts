@@ -209,6 +209,20 @@ export function formatWindow(window: Window): string {
   return `${window.start.toISOString()}${windowArrow}${window.end.toISOString()}`;
 }
 
+/** Whether someone other than `owner` holds an unexpired lease (on a watermark row or a fan-out range). */
+export function leaseHeldByAnother(
+  lease: { leaseOwner: string | undefined; leaseUntil: Date | undefined },
+  owner: string,
+  now: Date,
+): boolean {
+  return (
+    lease.leaseOwner !== undefined &&
+    lease.leaseOwner !== owner &&
+    lease.leaseUntil !== undefined &&
+    lease.leaseUntil.getTime() > now.getTime()
+  );
+}
+
 export function sameWindow(a: Window | undefined, b: Window): boolean {
   return a !== undefined && a.start.getTime() === b.start.getTime() && a.end.getTime() === b.end.getTime();
 }

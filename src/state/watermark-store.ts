@@ -28,6 +28,7 @@ import {
   emptyRow,
   entityToRow,
   formatWindow,
+  leaseHeldByAnother,
   limits,
   limitText,
   rowToEntity,
@@ -200,16 +201,17 @@ export function createWatermarkStore(options: WatermarkStoreOptions): WatermarkS
 
   /**
    * History rows not written yet, and the writes under way, per connector. Rows are written in one transaction
-   * per `historyRowsPerWrite` (and whatever is left when the lease is released, or history is read here), so a
-   * run of many windows makes a tenth of the calls; a runner killed mid-run loses at most that many rows.
+   * per `historyRowsPerWrite`, at a run's last commit or a failure, and whatever is left when the lease is
+   * released (or history is read here), so a run of many windows makes a tenth of the calls; a runner killed
+   * mid-run loses at most that many rows.
    */
   const historyPending = new Map<string, RunRecord[]>();
   const historyWrites = new Map<string, Set<Promise<void>>>();
-  function recordHistory(record: RunRecord): void {
+  function recordHistory(record: RunRecord, now: boolean): void {
     const pending = historyPending.get(record.connectorId) ?? [];
     historyPending.set(record.connectorId, pending);
     pending.push(record);
-    if (pending.length >= historyRowsPerWrite) writePendingHistory(record.connectorId);
+    if (now || pending.length >= historyRowsPerWrite) writePendingHistory(record.connectorId);
   }
   function writePendingHistory(connectorId: string): void {
     const records = historyPending.get(connectorId);
@@ -356,11 +358,7 @@ export function createWatermarkStore(options: WatermarkStoreOptions): WatermarkS
       for (const snapshot of known === undefined ? [undefined] : [known, undefined]) {
         const { row, etag } = snapshot ?? (await requireRow(connectorId));
         const now = clock.now();
-        const heldByOther =
-          row.leaseOwner !== undefined &&
-          row.leaseOwner !== owner &&
-          row.leaseUntil !== undefined &&
-          row.leaseUntil.getTime() > now.getTime();
+        const heldByOther = leaseHeldByAnother(row, owner, now);
         if (heldByOther && snapshot !== undefined) continue;
         if (heldByOther) return undefined;
         const first = leaseOptions.begin?.(row);
