@@ -120,17 +120,10 @@ export async function deliverWindow(
     if (page.cursor !== undefined) delivery.cursor = page.cursor;
     return true;
   };
-  const noPage: Promise<IteratorResult<Page>> = Promise.resolve({ done: true, value: undefined });
   let next = first;
-  /** The page on its way, handed over once: a settled promise would hold its page while the sends wait. */
-  const arriving = (): Promise<IteratorResult<Page>> => {
-    const current = next;
-    next = noPage;
-    return current;
-  };
   try {
-    // The page is not held here while its sends wait: once its rows exist, its events can go.
-    while (take(await arriving())) {
+    // `next` moves on to the page after at once, so a delivered page is not held here while its sends wait.
+    while (take(await next)) {
       next = pages.next(); // downloads while the sends wait
       while (sending.size >= MAX_SENDS_IN_FLIGHT) await Promise.race(sending);
       if (failure !== undefined) break;
