@@ -28,6 +28,8 @@ export interface ConnectorRunOptions {
   leaseTtlMs?: number;
   /** Called after each window, for progress displays. */
   onWindow?: (report: WindowReport) => void;
+  /** Called as the last planned window starts: `runAll` prepares the next connector meanwhile. */
+  onLastWindow?: () => void;
   /**
    * Takes over waiting for the lease's release (the row as released, or undefined if the lease was lost), so the
    * next connector can start while it is written. Without it the run waits for the release itself.
@@ -62,11 +64,40 @@ class RunBudgetExceededError extends Error {
   override name = "RunBudgetExceededError";
 }
 
+/**
+ * A connector made ready to poll: registered, leased (the lease's write marking its first window in flight), its
+ * windows planned and that window's first page requested. Or, when it is not to be polled this run, its report.
+ */
+export type PreparedConnector =
+  | { report: ConnectorRunReport; lease?: undefined }
+  | {
+      report: ConnectorRunReport;
+      lease: Lease;
+      windows: Window[];
+      /** The first window, marked in flight by the lease's write, and its pages under `run`. */
+      begun: { window: Window; pages: WindowPages } | undefined;
+      run: AbortController;
+    };
+
 export async function pollConnector(
   deps: RunnerDeps,
   connector: Connector,
   options: ConnectorRunOptions,
 ): Promise<ConnectorRunReport> {
+  return pollPrepared(deps, connector, await prepareConnector(deps, connector, options), options);
+}
+
+/**
+ * Everything before a connector's first upload. `runAll` does it while the connector before runs (registering
+ * at once, leasing once `leaseWhen` resolves: as that one starts its last window), so the table calls and the
+ * first download are not dead time between connectors.
+ */
+export async function prepareConnector(
+  deps: RunnerDeps,
+  connector: Connector,
+  options: Pick<ConnectorRunOptions, "deadline" | "maxWindows" | "initialLookbackMin" | "leaseTtlMs">,
+  leaseWhen?: PromiseLike<void>,
+): Promise<PreparedConnector> {
   const report: ConnectorRunReport = {
     connectorId: connector.id,
     outcome: "up-to-date",
@@ -77,13 +108,14 @@ export async function pollConnector(
   };
   const registered = await deps.store.register(connector);
   report.committedThrough = registered.committedThrough;
-  if (registered.disabledReason !== "") return { ...report, outcome: "disabled" };
+  if (registered.disabledReason !== "") return { report: { ...report, outcome: "disabled" } };
   if (registered.notBefore !== undefined && deps.clock.now() < registered.notBefore) {
     const error = `upstream asked to wait until ${registered.notBefore.toISOString()}; not polled before then`;
     deps.logger.info("connector deferred", { connectorId: connector.id, notBefore: registered.notBefore });
-    return { ...report, outcome: "deferred", error };
+    return { report: { ...report, outcome: "deferred", error } };
   }
 
+  await leaseWhen;
   let windows: Window[] = [];
   // The windows are planned from the row as leased, and the first one is marked in flight by the lease's write.
   const lease = await deps.store.acquireLease(
@@ -107,14 +139,40 @@ export async function pollConnector(
       },
     },
   );
-  if (!lease) return { ...report, outcome: "leased-elsewhere" };
+  if (!lease) return { report: { ...report, outcome: "leased-elsewhere" } };
+  const run = new AbortController();
+  const { cursor, windowInFlight } = lease.current;
+  const [first] = windows;
+  const begun =
+    first !== undefined && sameWindow(windowInFlight, first)
+      ? { window: first, pages: openWindowPages(deps, connector, first, { cursor, signal: run.signal }) }
+      : undefined;
+  return { report, lease, windows, begun, run };
+}
+
+/** Polls a prepared connector's windows under its lease, then releases it. */
+export async function pollPrepared(
+  deps: RunnerDeps,
+  connector: Connector,
+  prepared: PreparedConnector,
+  options: ConnectorRunOptions,
+): Promise<ConnectorRunReport> {
+  const { report, lease } = prepared;
+  if (!lease) return report;
+  const { windows, begun, run } = prepared;
   try {
-    const { cursor, windowInFlight } = lease.current;
-    const [first] = windows;
-    const begun = first !== undefined && sameWindow(windowInFlight, first) ? first : undefined;
+    // Leased while the connector before finished: if that took a good part of the TTL, renewing first makes
+    // sure no other runner took the connector over before anything of it is sent.
+    const ttlMs = options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
+    if (lease.until.getTime() - deps.clock.now().getTime() < ttlMs / 2) {
+      await lease.renew().catch(async (error: unknown) => {
+        if (begun) await closeWindowPages(begun.pages, new Error("the lease was lost before the window"));
+        throw error;
+      });
+    }
     Object.assign(
       report,
-      await pollWindows(deps, connector, lease, windows, cursor, { ...options, ...(begun ? { begun } : {}) }),
+      await pollWindows(deps, connector, lease, windows, lease.current.cursor, { ...options, begun, run }),
     );
   } catch (error) {
     if (!(error instanceof LeaseLostError)) throw error;
@@ -143,9 +201,11 @@ export async function pollWindows(
   lease: Lease,
   windows: readonly Window[],
   startCursor: string | undefined,
-  options: Pick<ConnectorRunOptions, "deadline" | "hardDeadline" | "onWindow"> & {
-    /** The first window, already marked in flight by the lease's own write. */
-    begun?: Window;
+  options: Pick<ConnectorRunOptions, "deadline" | "hardDeadline" | "onWindow" | "onLastWindow"> & {
+    /** The first window, already marked in flight by the lease's own write, and its pages if already opened. */
+    begun?: { window: Window; pages?: WindowPages } | undefined;
+    /** Aborts the run's window in flight; `pages` above were opened under its signal. */
+    run?: AbortController;
   },
 ): Promise<WindowsOutcome> {
   const result: WindowsOutcome = {
@@ -155,7 +215,7 @@ export async function pollWindows(
     accepted: 0,
   };
   // One signal for the run: the hard deadline, or a lost lease, stops whatever window is in flight.
-  const run = new AbortController();
+  const run = options.run ?? new AbortController();
   const stopAt = options.hardDeadline?.getTime();
   const timer =
     stopAt === undefined
@@ -168,9 +228,9 @@ export async function pollWindows(
   // Persistent* paging: the next window starts from the cursor this one commits, so it is not opened early.
   const opensAhead = !isPersistentPaging(connector.properties.paging.pagingType);
   let cursor = startCursor;
-  let upcoming: WindowPages | undefined;
+  let upcoming: WindowPages | undefined = options.begun?.pages;
   /** The window the last write marked in flight: it has started, and needs no write of its own to begin. */
-  let begun = options.begun;
+  let begun = options.begun?.window;
   try {
     for (const [index, window] of windows.entries()) {
       // A window opened ahead (or marked in flight) started before the deadline: it is delivered, not dropped.
@@ -182,6 +242,7 @@ export async function pollWindows(
       const opened = upcoming;
       upcoming = undefined;
       const following = windows[index + 1];
+      if (following === undefined) options.onLastWindow?.();
       // While this window's last uploads and its commit are under way, the next window's first page downloads.
       const openFollowing =
         opensAhead && following !== undefined

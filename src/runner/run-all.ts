@@ -5,7 +5,13 @@
 import type { Connector } from "../definition/schema.ts";
 import { redact } from "../engine/redact.ts";
 import type { WatermarkRow } from "../state/index.ts";
-import { type ConnectorRunOptions, type ConnectorRunReport, pollConnector } from "./poll-connector.ts";
+import {
+  type ConnectorRunOptions,
+  type ConnectorRunReport,
+  type PreparedConnector,
+  pollPrepared,
+  prepareConnector,
+} from "./poll-connector.ts";
 import type { RunnerDeps } from "./types.ts";
 
 export interface RunAllOptions extends Omit<ConnectorRunOptions, "deadline" | "hardDeadline"> {
@@ -38,14 +44,34 @@ export async function runAll(
   // A connector's lease is released (and its status logged) while the next connector starts; the run ends when
   // every release has.
   const finishing: Promise<void>[] = [];
+  const prepareOptions = { ...perConnector, deadline };
+  /** The next connector not yet taken by a worker: registered at once, leased when `lease` is called. */
+  const claim = (): Claimed | undefined => {
+    const index = next++;
+    const connector = connectors[index];
+    if (connector === undefined) return undefined;
+    let lease = () => {};
+    const leaseNow = new Promise<void>((resolve) => {
+      lease = resolve;
+    });
+    const prepared = prepareConnector(deps, connector, prepareOptions, leaseNow);
+    // It may fail while the connector before is still running; the failure is reported when its turn comes.
+    prepared.catch(() => undefined);
+    return { index, connector, prepared, lease };
+  };
   const worker = async (): Promise<void> => {
-    for (let index = next++; index < connectors.length; index = next++) {
-      const connector = connectors[index] as Connector;
+    for (let current = claim(); current !== undefined; ) {
+      const { index, connector, prepared } = current;
+      current.lease();
+      // The next connector is registered while this one runs, and leased (its first page requested) while
+      // this one delivers its last window.
+      const following = claim();
       let releasing = false;
-      reports[index] = await pollSafely(deps, connector, {
+      reports[index] = await pollSafely(deps, connector, prepared, {
         ...perConnector,
         deadline,
         ...(hardDeadline ? { hardDeadline } : {}),
+        onLastWindow: () => following?.lease(),
         releaseBehind: (released) => {
           releasing = true;
           finishing.push(
@@ -57,6 +83,7 @@ export async function runAll(
         },
       });
       if (!releasing) finishing.push(logStatus(deps, connector, undefined));
+      current = following;
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, connectors.length)) }, worker));
@@ -64,13 +91,21 @@ export async function runAll(
   return { startedAt, finishedAt: deps.clock.now(), reports };
 }
 
+interface Claimed {
+  index: number;
+  connector: Connector;
+  prepared: Promise<PreparedConnector>;
+  lease(): void;
+}
+
 async function pollSafely(
   deps: RunnerDeps,
   connector: Connector,
+  prepared: Promise<PreparedConnector>,
   options: ConnectorRunOptions,
 ): Promise<ConnectorRunReport> {
   try {
-    return await pollConnector(deps, connector, options);
+    return await pollPrepared(deps, connector, await prepared, options);
   } catch (error) {
     const message = redact(
       error instanceof Error ? `${error.name}: ${error.message}` : String(error),

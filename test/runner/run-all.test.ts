@@ -274,6 +274,91 @@ describe("runAll", () => {
     }
   });
 
+  it("takes the next connector's lease and requests its first page while the one before delivers its last window", async () => {
+    const p = await start();
+    const base = p.deps();
+    const second = { ...p.connector, id: "jira-second" };
+    const windowRequests = (from: string) =>
+      jira?.requests.filter((request) => request.query.from === from).length ?? 0;
+    const ofLastWindow = (events: readonly unknown[]) =>
+      (events as { created: string }[]).some((event) => event.created >= "2026-01-01T00:55:00Z");
+    let preparedDuringLastWindow: boolean | undefined;
+    // The first connector's sends for its last window (00:55-01:00) wait until the second connector has asked
+    // for its first window (the fourth request for 00:45: the first connector made three) under a lease it
+    // holds, or 10 s.
+    const holdLastWindow: Sink = {
+      async send(connector, events, options) {
+        if (connector.id === "jira-audit" && ofLastWindow(events)) {
+          preparedDuringLastWindow ??= await vi
+            .waitFor(
+              async () => {
+                expect(windowRequests("2026-01-01T00:45:00Z")).toBe(4);
+                expect(await p.store.get("jira-second")).toMatchObject({ leaseOwner: "runner-a" });
+              },
+              { timeout: 10_000, interval: 5 },
+            )
+            .then(() => true)
+            .catch(() => false);
+        }
+        return base.sink.send(connector, events, options);
+      },
+    };
+    const summary = await runAll({ ...base, sink: holdLastWindow }, [p.connector, second], {
+      budgetMs: 60_000,
+      concurrency: 1,
+      ...LOOKBACK,
+    });
+
+    expect(preparedDuringLastWindow).toBe(true);
+    expect(summary.reports.map((r) => [r.connectorId, r.outcome, r.windowsCommitted])).toEqual([
+      ["jira-audit", "caught-up", 3],
+      ["jira-second", "caught-up", 3],
+    ]);
+    expect(await p.rows()).toHaveLength(24);
+  });
+
+  it("sends nothing for a connector prepared ahead whose lease expired while the one before finished", async () => {
+    const p = await start();
+    const base = p.deps();
+    const second = { ...p.connector, id: "jira-second" };
+    let intruder: Promise<boolean> | undefined;
+    const sentFor = new Set<string>();
+    // The first connector's last window outlasts the second's lease (5 min), and another runner takes it over.
+    const takeOverSecond = async () => {
+      await vi.waitFor(
+        async () => expect(await p.store.get("jira-second")).toMatchObject({ leaseOwner: "runner-a" }),
+        { timeout: 10_000, interval: 5 },
+      );
+      p.clock.advance(6 * 60_000);
+      return (await p.store.acquireLease("jira-second", "runner-b", 60_000)) !== undefined;
+    };
+    const slowLastWindow: Sink = {
+      async send(connector, events, options) {
+        sentFor.add(connector.id);
+        const lastWindow = (events as { created: string }[]).some((e) => e.created >= "2026-01-01T00:55:00Z");
+        // Both of the window's sends wait for the one take-over.
+        if (connector.id === "jira-audit" && lastWindow) {
+          intruder ??= takeOverSecond();
+          await intruder;
+        }
+        return base.sink.send(connector, events, options);
+      },
+    };
+    const summary = await runAll({ ...base, sink: slowLastWindow }, [p.connector, second], {
+      budgetMs: 60 * 60_000,
+      concurrency: 1,
+      ...LOOKBACK,
+    });
+
+    expect(await intruder).toBe(true);
+    expect(summary.reports.map((r) => [r.connectorId, r.outcome])).toEqual([
+      ["jira-audit", "caught-up"],
+      ["jira-second", "lease-lost"],
+    ]);
+    expect(sentFor).toEqual(new Set(["jira-audit"]));
+    expect(await p.store.get("jira-second")).toMatchObject({ leaseOwner: "runner-b" });
+  });
+
   it("keeps polling the other connectors when one fails", async () => {
     const p = await start();
     const broken = {
