@@ -23,6 +23,14 @@ describe("renderTime", () => {
     expect(renderTime(instant, format)).toBe(expected);
   });
 
+  it.each([
+    ["2024-03-05T00:15:00Z", "12:15 AM"],
+    ["2024-03-05T12:15:00Z", "12:15 PM"],
+    ["2024-03-05T13:05:00Z", "01:05 PM"],
+  ])("renders %s on a 12-hour clock as %s", (at, expected) => {
+    expect(renderTime(new Date(at), "hh:mm tt")).toBe(expected);
+  });
+
   it("renders in UTC whatever the host time zone", () => {
     expect(renderTime(new Date("2024-12-31T23:30:00Z"), "yyyy-MM-dd HH:mm")).toBe("2024-12-31 23:30");
   });
