@@ -122,8 +122,9 @@ export async function deliverWindow(
   };
   let next = first;
   try {
-    // `next` moves on to the page after at once, so a delivered page is not held here while its sends wait.
-    while (take(await next)) {
+    // The page is taken in a callback and `next` moves on to the page after at once, so no frame here holds a
+    // delivered page while its sends wait.
+    while (await next.then(take)) {
       next = pages.next(); // downloads while the sends wait
       while (sending.size >= MAX_SENDS_IN_FLIGHT) await Promise.race(sending);
       if (failure !== undefined) break;

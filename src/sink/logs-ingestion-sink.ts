@@ -14,14 +14,15 @@ import type { Logger } from "../engine/types.ts";
 import {
   bodyBytes,
   createBodyBuffers,
-  halve,
   MAX_BATCH_BYTES,
   packBatches,
   SERVICE_MAX_CALL_BYTES,
+  type WrittenBatch,
+  writtenRowJson,
 } from "./batches.ts";
 import type { DeadLetterStore } from "./dead-letter.ts";
 import { excerpt, SinkConfigurationError, SinkDeliveryError } from "./errors.ts";
-import { type Row, rowJson, rowSerializer, type SerializedRow } from "./rows.ts";
+import { EVENT_ID_COLUMN, type Row, rowJson, rowSerializer, type SerializedRow } from "./rows.ts";
 import { type UploadCall, uploadCall } from "./upload-call.ts";
 
 export interface LogsIngestionSinkOptions {
@@ -116,13 +117,46 @@ export function createLogsIngestionSink(options: LogsIngestionSinkOptions): Sink
     return call;
   };
 
-  async function send(connector: Connector, events: readonly unknown[], sendOptions: SinkSendOptions = {}) {
-    const destination = destinationOf(connector, options.destinationOverride);
-    const { signal } = sendOptions;
+  /**
+   * The rows are made here, at once, and from then on only their batches are held, each batch's rows only until
+   * its body is written: neither the events nor their row strings wait, referenced from a suspended frame, for
+   * the uploads before them.
+   */
+  function send(
+    connector: Connector,
+    events: readonly unknown[],
+    sendOptions: SinkSendOptions = {},
+  ): Promise<SendResult> {
+    try {
+      const destination = destinationOf(connector, options.destinationOverride);
+      const { batches, tooLarge } = packRows(connector, events);
+      return deliver(connector, destination, events.length, batches, tooLarge, sendOptions);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  function packRows(connector: Connector, events: readonly unknown[]) {
+    const fitting: SerializedRow[] = [];
+    const tooLarge: SerializedRow[] = [];
+    for (const row of events.map(rowSerializer(connector.id, connector.properties.addOnAttributes))) {
+      (bodyBytes([row]) <= SERVICE_MAX_CALL_BYTES ? fitting : tooLarge).push(row);
+    }
+    return { batches: packBatches(fitting, maxBatchBytes), tooLarge };
+  }
+
+  async function deliver(
+    connector: Connector,
+    destination: DcrConfig,
+    sent: number,
+    queue: (SerializedRow[] | WrittenBatch)[],
+    tooLarge: readonly SerializedRow[],
+    { signal }: SinkSendOptions,
+  ): Promise<SendResult> {
     const upload = callFor(destination.dataCollectionEndpoint);
     const where = `${destination.dataCollectionRuleImmutableId}/${destination.streamName}`;
     const result: SendResult = {
-      sent: events.length,
+      sent,
       accepted: 0,
       deadLettered: 0,
       deadLetters: [],
@@ -144,8 +178,10 @@ export function createLogsIngestionSink(options: LogsIngestionSinkOptions): Sink
       );
     };
 
-    const deadLetterRow = async (sized: SerializedRow, reason: string): Promise<void> => {
-      const { eventId } = sized;
+    const deadLetterRow = async (json: string, reason: string): Promise<void> => {
+      const row = JSON.parse(json) as Row;
+      const eventId = String(row[EVENT_ID_COLUMN]);
+      const bytes = Buffer.byteLength(json);
       let location: string;
       try {
         location = await deadLetter.put({
@@ -154,8 +190,8 @@ export function createLogsIngestionSink(options: LogsIngestionSinkOptions): Sink
           dataCollectionRuleImmutableId: destination.dataCollectionRuleImmutableId,
           streamName: destination.streamName,
           reason,
-          bytes: sized.bytes,
-          row: JSON.parse(rowJson(sized)) as Row,
+          bytes,
+          row,
         });
       } catch (error) {
         throw fail(
@@ -164,50 +200,57 @@ export function createLogsIngestionSink(options: LogsIngestionSinkOptions): Sink
         );
       }
       result.deadLettered += 1;
-      result.deadLetters.push({ eventId, bytes: sized.bytes, reason, location });
+      result.deadLetters.push({ eventId, bytes, reason, location });
       logger.error("Record can never be sent to Logs Ingestion; stored in the dead-letter store", {
         connectorId: connector.id,
         eventId,
-        bytes: sized.bytes,
+        bytes,
         reason,
         location,
       });
     };
 
-    const sized = events.map(rowSerializer(connector.id, connector.properties.addOnAttributes));
-    const fitsOneCall = (row: SerializedRow) => bodyBytes([row]) <= SERVICE_MAX_CALL_BYTES;
-    for (const row of sized.filter((candidate) => !fitsOneCall(candidate))) {
+    for (const row of tooLarge) {
       await deadLetterRow(
-        row,
+        rowJson(row),
         `${row.bytes} bytes: larger than one call allows (${SERVICE_MAX_CALL_BYTES} bytes)`,
       );
     }
 
-    const queue = packBatches(sized.filter(fitsOneCall), maxBatchBytes);
-    for (let batch = queue.shift(); batch !== undefined; batch = queue.shift()) {
+    const nextBatch = (): WrittenBatch | undefined => {
+      const next = queue.shift();
+      if (next === undefined) return undefined;
       if (signal?.aborted) throw fail(undefined, "aborted before the next call");
-      const body = bodies.write(batch);
+      // From here on the batch's rows are only its body's bytes.
+      return Array.isArray(next) ? bodies.write(next) : next;
+    };
+    for (let batch = nextBatch(); batch !== undefined; batch = nextBatch()) {
+      const rows = batch.ends.length;
       try {
-        await upload(destination.dataCollectionRuleImmutableId, destination.streamName, body, signal).finally(
-          () => bodies.release(body),
-        );
+        await upload(destination.dataCollectionRuleImmutableId, destination.streamName, batch.body, signal);
         result.calls += 1;
-        result.accepted += batch.length;
+        result.accepted += rows;
       } catch (error) {
         const failure = describeFailure(error);
         if (failure.status !== 413) throw fail(failure.status, failure.summary);
         result.calls += 1;
-        const [single] = batch;
-        if (batch.length === 1 && single !== undefined) {
-          await deadLetterRow(single, `${single.bytes} bytes: rejected on its own (${failure.summary})`);
+        if (rows === 1) {
+          const json = writtenRowJson(batch, 0);
+          await deadLetterRow(
+            json,
+            `${Buffer.byteLength(json)} bytes: rejected on its own (${failure.summary})`,
+          );
         } else {
           logger.warn("Logs Ingestion rejected a batch as too large; retrying it in halves", {
             connectorId: connector.id,
-            rows: batch.length,
-            bytes: bodyBytes(batch),
+            rows,
+            bytes: batch.body.length,
           });
-          queue.unshift(...halve(batch));
+          const middle = Math.ceil(rows / 2);
+          queue.unshift(bodies.slice(batch, 0, middle), bodies.slice(batch, middle, rows));
         }
+      } finally {
+        bodies.release(batch.body);
       }
     }
     return result;

@@ -1,6 +1,8 @@
 /** The sink against the HTTPS stand-in, through the real LogsIngestionClient and its full pipeline. */
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import type { TokenCredential } from "@azure/identity";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { STANDIN_TOKEN } from "../../src/local/ingestion-standin.ts";
@@ -283,5 +285,25 @@ describe("failures", () => {
     expect(await fixture.standin.readRows(DCR_ID, "Custom-Overridden_CL")).toEqual([
       expect.objectContaining({ id: "routed" }),
     ]);
+  });
+});
+
+describe("memory", () => {
+  it("holds none of a page's events while its upload waits on the service", async () => {
+    setFlagsFromString("--expose-gc");
+    const collectGarbage = runInNewContext("gc") as () => void;
+    fixture.standin.setFault({ kind: "slow", delayMs: 1_000 });
+    const connector = connectorFor(fixture.standin);
+    const sink = sinkFor(fixture.standin, fixture.deadLetter, recordingLogger());
+    // The page exists only in here: whatever holds its events afterwards is the sink.
+    const { sending, held } = (() => {
+      const page = Array.from({ length: 200 }, (_, id) => ({ id, action: "login", user: { id: `u${id}` } }));
+      return { sending: sink.send(connector, page), held: page.map((event) => new WeakRef(event)) };
+    })();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    collectGarbage();
+    const stillHeld = held.filter((event) => event.deref() !== undefined).length;
+    await expect(sending).resolves.toMatchObject({ accepted: 200 });
+    expect(stillHeld).toBe(0);
   });
 });

@@ -4,7 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { batchBody, bodyBytes, createBodyBuffers } from "../../src/sink/batches.ts";
+import { batchBody, bodyBytes, createBodyBuffers, writtenRowJson } from "../../src/sink/batches.ts";
 import { canonicalJson, eventId, rowJson, rowSerializer, toRow } from "../../src/sink/rows.ts";
 
 const awkwardEvents: unknown[] = [
@@ -95,10 +95,11 @@ describe("batchBody", () => {
     const addOnSets: Record<string, string>[] = [{ Source: "ccp-poller", é: "✓" }, {}];
     for (const addOns of addOnSets) {
       const rows = awkwardEvents.map(rowSerializer("jira-audit", addOns));
-      const body = batchBody(rows);
-      expect(body.toString("utf8")).toBe(`[${rows.map(rowJson).join(",")}]`);
-      expect(body.length).toBe(bodyBytes(rows));
-      expect(batchBody([]).toString()).toBe("[]");
+      const batch = batchBody(rows);
+      expect(batch.body.toString("utf8")).toBe(`[${rows.map(rowJson).join(",")}]`);
+      expect(batch.body.length).toBe(bodyBytes(rows));
+      expect(rows.map((_, index) => writtenRowJson(batch, index))).toEqual(rows.map(rowJson));
+      expect(batchBody([]).body.toString()).toBe("[]");
     }
   });
 });
@@ -107,19 +108,36 @@ describe("createBodyBuffers", () => {
   it("reuses a buffer only once its body was released, and gives a larger body one of its own", () => {
     const rows = awkwardEvents.slice(0, 4).map(rowSerializer("jira-audit", {}));
     const bodies = createBodyBuffers(64 * 1024);
-    const first = bodies.write(rows);
-    const second = bodies.write(rows);
+    const first = bodies.write(rows).body;
+    const second = bodies.write(rows).body;
     expect(second.buffer).not.toBe(first.buffer);
-    expect(first.toString()).toBe(batchBody(rows).toString());
+    expect(first.toString()).toBe(batchBody(rows).body.toString());
     bodies.release(first);
-    const third = bodies.write(rows.slice(0, 2));
+    const third = bodies.write(rows.slice(0, 2)).body;
     expect(third.buffer).toBe(first.buffer);
-    expect(third.toString()).toBe(batchBody(rows.slice(0, 2)).toString());
+    expect(third.toString()).toBe(batchBody(rows.slice(0, 2)).body.toString());
 
     const big = rowSerializer("jira-audit", {})({ blob: "x".repeat(70 * 1024) });
-    const alone = bodies.write([big]);
+    const alone = bodies.write([big]).body;
     expect(alone.length).toBe(bodyBytes([big]));
     bodies.release(alone);
-    expect(bodies.write(rows).buffer).not.toBe(alone.buffer);
+    expect(bodies.write(rows).body.buffer).not.toBe(alone.buffer);
+  });
+
+  it("cuts any run of a written batch's rows into a batch of its own, from its bytes alone", () => {
+    const rows = awkwardEvents.map(rowSerializer("jira-audit", { Source: "ccp-poller" }));
+    const bodies = createBodyBuffers(64 * 1024);
+    const whole = bodies.write(rows);
+    for (const [from, to] of [
+      [0, 1],
+      [0, Math.ceil(rows.length / 2)],
+      [Math.ceil(rows.length / 2), rows.length],
+      [1, rows.length - 1],
+      [rows.length - 1, rows.length],
+    ] as const) {
+      const part = bodies.slice(whole, from, to);
+      expect(part.body.toString(), `${from}-${to}`).toBe(batchBody(rows.slice(from, to)).body.toString());
+      expect([...part.ends], `${from}-${to}`).toEqual([...batchBody(rows.slice(from, to)).ends]);
+    }
   });
 });
