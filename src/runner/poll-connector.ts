@@ -31,6 +31,11 @@ export interface ConnectorRunOptions {
   /** Called as the last planned window starts: `runAll` prepares the next connector meanwhile. */
   onLastWindow?: () => void;
   /**
+   * Called once the connector has nothing left to send this run, only table writes (its last window's commit,
+   * its release): `runAll` starts the next connector's uploads meanwhile. May be called more than once.
+   */
+  onDelivered?: () => void;
+  /**
    * Takes over waiting for the lease's release (the row as released, or undefined if the lease was lost), so the
    * next connector can start while it is written. Without it the run waits for the release itself.
    */
@@ -201,7 +206,10 @@ export async function pollWindows(
   lease: Lease,
   windows: readonly Window[],
   startCursor: string | undefined,
-  options: Pick<ConnectorRunOptions, "deadline" | "hardDeadline" | "onWindow" | "onLastWindow"> & {
+  options: Pick<
+    ConnectorRunOptions,
+    "deadline" | "hardDeadline" | "onWindow" | "onLastWindow" | "onDelivered"
+  > & {
     /** The first window, already marked in flight by the lease's own write, and its pages if already opened. */
     begun?: { window: Window; pages?: WindowPages } | undefined;
     /** Aborts the run's window in flight; `pages` above were opened under its signal. */
@@ -262,6 +270,8 @@ export async function pollWindows(
         openFollowing,
         begun: begun !== undefined && sameWindow(begun, window),
         startsNext,
+        last: following === undefined,
+        onDelivered: options.onDelivered,
       });
       begun = polled.begunNext;
       options.onWindow?.(polled.report);
@@ -280,6 +290,7 @@ export async function pollWindows(
   } finally {
     if (timer) clearTimeout(timer);
     if (upcoming) await closeWindowPages(upcoming, new Error("the run stopped before this window"));
+    options.onDelivered?.();
   }
   return result;
 }
@@ -298,6 +309,9 @@ async function pollWindow(
     begun: boolean;
     /** At commit time: the window that starts next, if any. */
     startsNext: () => Window | undefined;
+    last: boolean;
+    /** Called once the last window's uploads are done (or this window failed), before its commit. */
+    onDelivered: (() => void) | undefined;
   },
 ): Promise<{ report: WindowReport; cursor: string | undefined; begunNext: Window | undefined }> {
   let attempt = lease.current.windowAttempts;
@@ -316,6 +330,8 @@ async function pollWindow(
     ...(ahead.opened ? { opened: ahead.opened } : {}),
     ...(ahead.openFollowing ? { onLastPage: ahead.openFollowing } : {}),
   }).finally(() => keepAlive.stop());
+  // A failed window is the run's last too: nothing after it is attempted.
+  if (ahead.last || delivery.error !== undefined) ahead.onDelivered?.();
   const report = windowReport(connector, window, delivery);
   let row: WatermarkRow;
   let begunNext: Window | undefined;

@@ -41,8 +41,8 @@ export async function runAll(
   const reports: ConnectorRunReport[] = new Array(connectors.length);
   let next = 0;
 
-  // A connector's lease is released (and its status logged) while the next connector starts; the run ends when
-  // every release has.
+  // A connector's last commit and its release (and its status line) are written while the next connector starts;
+  // the run ends when every one of them has.
   const finishing: Promise<void>[] = [];
   const prepareOptions = { ...perConnector, deadline };
   /** The next connector not yet taken by a worker: registered at once, leased when `lease` is called. */
@@ -67,11 +67,16 @@ export async function runAll(
       // this one delivers its last window.
       const following = claim();
       let releasing = false;
-      reports[index] = await pollSafely(deps, connector, prepared, {
+      let delivered = () => {};
+      const nothingLeftToSend = new Promise<void>((resolve) => {
+        delivered = resolve;
+      });
+      const polled = pollSafely(deps, connector, prepared, {
         ...perConnector,
         deadline,
         ...(hardDeadline ? { hardDeadline } : {}),
         onLastWindow: () => following?.lease(),
+        onDelivered: delivered,
         releaseBehind: (released) => {
           releasing = true;
           finishing.push(
@@ -81,13 +86,19 @@ export async function runAll(
             ),
           );
         },
+      }).then(async (report) => {
+        reports[index] = report;
+        if (!releasing) await logStatus(deps, connector, undefined);
       });
-      if (!releasing) finishing.push(logStatus(deps, connector, undefined));
+      finishing.push(polled);
+      // The next connector's uploads start while this one's last commit is written: a different row and lease.
+      await Promise.race([nothingLeftToSend, polled]);
       current = following;
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, connectors.length)) }, worker));
-  await Promise.all(finishing);
+  // Releases are handed over while the run is finishing too.
+  while (finishing.length > 0) await Promise.all(finishing.splice(0));
   return { startedAt, finishedAt: deps.clock.now(), reports };
 }
 

@@ -8,6 +8,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { runAll } from "../../src/runner/run-all.ts";
 import type { Sink } from "../../src/sink/logs-ingestion-sink.ts";
+import type { Lease } from "../../src/state/index.ts";
 import { type JiraFake, jiraRecords, startJiraFake } from "../fakes/jira.ts";
 import { useAzurite } from "../support/azurite.ts";
 import { JIRA_PASSWORD, type Pipeline, startPipeline } from "./harness.ts";
@@ -314,6 +315,64 @@ describe("runAll", () => {
       ["jira-audit", "caught-up", 3],
       ["jira-second", "caught-up", 3],
     ]);
+    expect(await p.rows()).toHaveLength(24);
+  });
+
+  it("sends the next connector's first window while the one before writes its last commit", async () => {
+    const p = await start();
+    const base = p.deps();
+    const second = { ...p.connector, id: "jira-second" };
+    const sentFor = new Set<string>();
+    const recordingSink: Sink = {
+      send(connector, events, options) {
+        sentFor.add(connector.id);
+        return base.sink.send(connector, events, options);
+      },
+    };
+    let sentDuringLastCommit: boolean | undefined;
+    // The first connector's last commit (00:55-01:00) waits until the second connector has sent, or 10 s.
+    const holdLastCommit = (lease: Lease): Lease =>
+      new Proxy(lease, {
+        get(target, property) {
+          if (property !== "commitWindow") return Reflect.get(target, property, target);
+          return async (...args: Parameters<Lease["commitWindow"]>) => {
+            if (args[0].end.toISOString() === "2026-01-01T01:00:00.000Z") {
+              sentDuringLastCommit ??= await vi
+                .waitFor(() => expect(sentFor.has("jira-second")).toBe(true), {
+                  timeout: 10_000,
+                  interval: 5,
+                })
+                .then(() => true)
+                .catch(() => false);
+            }
+            return target.commitWindow(...args);
+          };
+        },
+      });
+    const store = new Proxy(base.store, {
+      get(target, property) {
+        if (property !== "acquireLease") return Reflect.get(target, property, target);
+        return async (...args: Parameters<typeof target.acquireLease>) => {
+          const lease = await target.acquireLease(...args);
+          return lease?.connectorId === "jira-audit" ? holdLastCommit(lease) : lease;
+        };
+      },
+    });
+    const summary = await runAll({ ...base, store, sink: recordingSink }, [p.connector, second], {
+      budgetMs: 60_000,
+      concurrency: 1,
+      ...LOOKBACK,
+    });
+
+    expect(sentDuringLastCommit).toBe(true);
+    expect(summary.reports.map((r) => [r.connectorId, r.outcome, r.windowsCommitted])).toEqual([
+      ["jira-audit", "caught-up", 3],
+      ["jira-second", "caught-up", 3],
+    ]);
+    for (const id of ["jira-audit", "jira-second"]) {
+      expect(await p.store.get(id)).toMatchObject({ leaseOwner: undefined, windowInFlight: undefined });
+      expect((await p.store.get(id))?.committedThrough?.toISOString()).toBe("2026-01-01T01:00:00.000Z");
+    }
     expect(await p.rows()).toHaveLength(24);
   });
 
