@@ -1,8 +1,9 @@
 /**
  * The baseline: the loop a competent engineer would write by hand for the same work — undici GET of each
  * page, JSON.parse, pick the events array, gzip, POST to the Logs Ingestion stand-in in ≤ 1 MB batches, with
- * uploads overlapped the way the pipeline overlaps them. The eager variant requests the next page right after
- * parsing one, before its uploads start, so a page always downloads while the one before is sent.
+ * uploads overlapped the way the pipeline overlaps them, window boundaries included. The eager variant requests
+ * the next page right after parsing one, before its uploads start, so a page always downloads while the one
+ * before is sent, and never waits for a window's uploads before the next window's.
  * No windows (one query over the whole span, unless the workload measures per-window scheduling), no state,
  * no SDK. It imports nothing from src/, so its memory is its own.
  */
@@ -58,56 +59,81 @@ export async function runBaseline(spec: WorkerSpec): Promise<{ events: number; b
     inFlight.push(upload);
   };
 
+  const fetchPage = async (query: URLSearchParams) => {
+    const response = await request(`${spec.upstreamOrigin}/${workload.paging}/events?${query}`, {
+      dispatcher: upstream,
+      headers: { "x-api-key": BENCH_API_KEY },
+    });
+    const body = Buffer.from(await response.body.arrayBuffer());
+    if (response.statusCode !== 200) throw new Error(`upstream answered HTTP ${response.statusCode}`);
+    bytes += body.length;
+    return JSON.parse(body.toString("utf8")) as { records: unknown[]; nextPageToken?: string };
+  };
+  const windowQueries: URLSearchParams[] = [];
   for (let connector = 0; connector < workload.connectors; connector++) {
     for (let from = DATASET_START; from < DATASET_START + span; from += step) {
-      const query = new URLSearchParams({
-        from: timeParameter(from),
-        to: timeParameter(from + step),
-        total: String(workload.eventsPerConnector),
-        spanMin: String(workload.spanMin),
-        limit: String(PAGE_SIZE),
-      });
-      let received = 0;
-      const fetchPage = async () => {
-        const response = await request(`${spec.upstreamOrigin}/${workload.paging}/events?${query}`, {
-          dispatcher: upstream,
-          headers: { "x-api-key": BENCH_API_KEY },
-        });
-        const body = Buffer.from(await response.body.arrayBuffer());
-        if (response.statusCode !== 200) throw new Error(`upstream answered HTTP ${response.statusCode}`);
-        bytes += body.length;
-        return JSON.parse(body.toString("utf8")) as { records: unknown[]; nextPageToken?: string };
-      };
-      for (let pending = fetchPage(); ; ) {
-        const page = await pending;
-        events += page.records.length;
-        received += page.records.length;
-        const more =
-          workload.paging === "offset" ? page.records.length === PAGE_SIZE : page.nextPageToken !== undefined;
-        if (workload.paging === "offset") query.set("offset", String(received));
-        else if (page.nextPageToken !== undefined) query.set("pageToken", page.nextPageToken);
-        if (more && eager) {
-          pending = fetchPage();
-          pending.catch(() => {}); // awaited next turn; this only keeps a failure meanwhile from counting as unhandled
+      windowQueries.push(
+        new URLSearchParams({
+          from: timeParameter(from),
+          to: timeParameter(from + step),
+          total: String(workload.eventsPerConnector),
+          spanMin: String(workload.spanMin),
+          limit: String(PAGE_SIZE),
+        }),
+      );
+    }
+  }
+  const requestFirstPage = (index: number) => {
+    const query = windowQueries[index];
+    if (query === undefined) return undefined;
+    const first = fetchPage(query);
+    first.catch(() => {}); // awaited when its window starts; this only keeps a failure meanwhile from counting as unhandled
+    return first;
+  };
+
+  let firstPage = requestFirstPage(0);
+  for (const [index, query] of windowQueries.entries()) {
+    let received = 0;
+    for (let pending = firstPage; pending !== undefined; ) {
+      const page = await pending;
+      events += page.records.length;
+      received += page.records.length;
+      const more =
+        workload.paging === "offset" ? page.records.length === PAGE_SIZE : page.nextPageToken !== undefined;
+      if (workload.paging === "offset") query.set("offset", String(received));
+      else if (page.nextPageToken !== undefined) query.set("pageToken", page.nextPageToken);
+      // The next page (or the next window's first page) is requested before this one's uploads when eager,
+      // once they have started otherwise.
+      const requestNext = () => (more ? fetchPage(query) : requestFirstPage(index + 1));
+      pending = undefined;
+      if (eager) {
+        pending = requestNext();
+        pending?.catch(() => {}); // awaited next turn; this only keeps a failure meanwhile from counting as unhandled
+      }
+      let batch: string[] = [];
+      let batchBytes = 2;
+      for (const event of page.records) {
+        const json = JSON.stringify(event);
+        const size = Buffer.byteLength(json) + 1;
+        if (batch.length > 0 && batchBytes + size > MAX_BATCH_BYTES) {
+          await send(batch);
+          batch = [];
+          batchBytes = 2;
         }
-        let batch: string[] = [];
-        let batchBytes = 2;
-        for (const event of page.records) {
-          const json = JSON.stringify(event);
-          const size = Buffer.byteLength(json) + 1;
-          if (batch.length > 0 && batchBytes + size > MAX_BATCH_BYTES) {
-            await send(batch);
-            batch = [];
-            batchBytes = 2;
-          }
-          batch.push(json);
-          batchBytes += size;
-        }
-        if (batch.length > 0) await send(batch);
-        if (!more) break;
-        if (!eager) pending = fetchPage();
+        batch.push(json);
+        batchBytes += size;
+      }
+      if (batch.length > 0) await send(batch);
+      if (!eager) pending = requestNext();
+      if (!more) {
+        firstPage = pending;
+        break;
       }
     }
+    // Window by window, the pipeline commits a window once all its uploads are answered and starts the next
+    // window's uploads after that commit (its first page downloading meanwhile): the hand loop waits as long,
+    // without the commit. The eager loop never waits at a window's end.
+    if (workload.baselinePerWindow && !eager) await Promise.all(inFlight.splice(0));
   }
   await Promise.all(inFlight);
   await Promise.all([upstream.close(), standin.close()]);

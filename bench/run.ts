@@ -78,7 +78,7 @@ if (!Number.isInteger(repetitions) || repetitions < 1)
   throw new Error(`--reps must be a positive integer, got ${args.reps}`);
 /** How each side overlaps network waits, so a ratio can be read for what it is (issue 18). */
 const BASELINE_OVERLAP =
-  "Overlap: the baseline keeps up to 2 uploads in flight and requests the next page once the current page's uploads have started; the eager baseline (workloads a-c) requests the next page right after parsing one; ccp-poller keeps 2 uploads in flight and requests the next page as soon as the current page's upload has started, and opens the next window's first page during a window's last uploads and commit.";
+  "Overlap: the baseline keeps up to 2 uploads in flight and requests the next page once the current page's uploads have started; asked window by window (d), it requests the next window's first page the same way but starts that window's uploads only once the window before's were answered, as the pipeline must to commit in between. The eager baseline requests the next page right after parsing one and never waits at a window's end. ccp-poller keeps 2 uploads in flight and requests the next page as soon as the current page's upload has started, opens the next window's first page during a window's last uploads and commit, and starts the next connector's uploads during a connector's last commit.";
 
 const outFile = path.resolve(args.out ?? path.join(repoRoot, "bench/results/latest.json"));
 const profiling = !args["no-profile"];
@@ -139,10 +139,7 @@ interface Servers {
 
 async function benchWorkload(servers: Servers, workload: Workload): Promise<WorkloadResult> {
   const runs: Record<Side, WorkerResult[]> = { baseline: [], "eager-baseline": [], "ccp-poller": [] };
-  // Per-window workloads have no next page to ask for early: the eager hand loop would be the same loop.
-  const sides: Side[] = workload.baselinePerWindow
-    ? ["baseline", "ccp-poller"]
-    : ["baseline", "eager-baseline", "ccp-poller"];
+  const sides: Side[] = ["baseline", "eager-baseline", "ccp-poller"];
   for (let repetition = 0; repetition < repetitions; repetition++) {
     // Rotate which side goes first, so a slow spell on the machine does not always hit the same side.
     const turn = sides.map((_, index) => sides[(index + repetition) % sides.length] as Side);

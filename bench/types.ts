@@ -1,7 +1,7 @@
 /** What bench/run.ts hands a worker process and what the worker reports back. */
 import type { Workload } from "./workloads.ts";
 
-/** `eager-baseline`: the hand loop that requests the next page right after parsing one (workloads a–c). */
+/** `eager-baseline`: the hand loop that requests the next page right after parsing one, never waiting at a window's end. */
 export type Side = "baseline" | "eager-baseline" | "ccp-poller";
 
 export interface WorkerSpec {
