@@ -3,13 +3,13 @@
  * query per window (src/compare/kql.ts), so a long range never comes back in one result.
  */
 import type { TokenCredential } from "@azure/identity";
-import {
+import type {
   LogsQueryClient,
-  type LogsQueryClientOptions,
-  type LogsQueryResult,
-  LogsQueryResultStatus,
-  type LogsTable,
+  LogsQueryClientOptions,
+  LogsQueryResult,
+  LogsTable,
 } from "@azure/monitor-query-logs";
+import { monitorQueryLogs } from "../config/azure-sdk.ts";
 import type { Window } from "../engine/types.ts";
 import { INGESTION_SKEW_MS, windowQuery } from "./kql.ts";
 import { type ColumnOptions, type CompareSource, SIDES, type Side, type SourceRow } from "./types.ts";
@@ -28,7 +28,7 @@ export function createLogsQueryClient(
   credential: TokenCredential,
   options: LogsQueryClientOptions = {},
 ): LogsQueryClient {
-  return new LogsQueryClient(credential, options);
+  return new (monitorQueryLogs().LogsQueryClient)(credential, options);
 }
 
 export function createLogAnalyticsSource(options: LogAnalyticsSourceOptions): CompareSource {
@@ -58,7 +58,7 @@ export function createLogAnalyticsSource(options: LogAnalyticsSourceOptions): Co
 
 function rowsBySide(result: LogsQueryResult, window: Window): Record<Side, SourceRow[]> {
   const where = `Log Analytics query for ${window.start.toISOString()}..${window.end.toISOString()}`;
-  if (result.status !== LogsQueryResultStatus.Success) {
+  if (result.status !== monitorQueryLogs().LogsQueryResultStatus.Success) {
     // A partial result (row or size limit hit) would look like missing records: refuse it.
     const { code, message } = result.partialError;
     throw new Error(`${where}: returned a partial result (${code}: ${message}); use a shorter window range`);

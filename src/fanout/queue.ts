@@ -4,8 +4,9 @@
  * the identity-based `AzureWebJobsStorage__queueServiceUri` in Azure), so the queue trigger and the planner
  * always talk to the same queue.
  */
-import { type QueueClient, QueueServiceClient } from "@azure/storage-queue";
+import type { QueueClient, QueueServiceClient } from "@azure/storage-queue";
 import { type Env, readSetting } from "../config/app-settings.ts";
+import { storageQueue } from "../config/azure-sdk.ts";
 import { createStateTableClient } from "../state/index.ts";
 
 export interface WorkMessage {
@@ -37,6 +38,7 @@ export function createWorkQueues(env: Env): WorkQueues {
 
 function queueService(env: Env): QueueServiceClient {
   const connectionString = readSetting(env, "AzureWebJobsStorage");
+  const { QueueServiceClient } = storageQueue();
   if (connectionString !== undefined) return QueueServiceClient.fromConnectionString(connectionString);
   const uri = readSetting(env, "AzureWebJobsStorage__queueServiceUri");
   if (uri === undefined || !uri.startsWith("https://")) {

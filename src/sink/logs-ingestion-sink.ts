@@ -8,7 +8,8 @@
  * Each batch is one call.
  */
 import type { TokenCredential } from "@azure/identity";
-import { LogsIngestionClient, type LogsIngestionClientOptions } from "@azure/monitor-ingestion";
+import type { LogsIngestionClientOptions } from "@azure/monitor-ingestion";
+import { monitorIngestion } from "../config/azure-sdk.ts";
 import type { Connector, DcrConfig } from "../definition/schema.ts";
 import type { Logger } from "../engine/types.ts";
 import {
@@ -110,7 +111,11 @@ export function createLogsIngestionSink(options: LogsIngestionSinkOptions): Sink
   const callFor = (endpoint: string): UploadCall => {
     let call = calls.get(endpoint);
     if (call === undefined) {
-      const client = new LogsIngestionClient(endpoint, options.credential, options.clientOptions);
+      const client = new (monitorIngestion().LogsIngestionClient)(
+        endpoint,
+        options.credential,
+        options.clientOptions,
+      );
       call = uploadCall(client, endpoint, options.clientOptions?.httpClient);
       calls.set(endpoint, call);
     }

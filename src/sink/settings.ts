@@ -6,7 +6,7 @@ import type { TokenCredential } from "@azure/identity";
 import type { LogsIngestionClientOptions } from "@azure/monitor-ingestion";
 import type { StoragePipelineOptions } from "@azure/storage-blob";
 import { type Env, readSetting } from "../config/app-settings.ts";
-import { azureIdentity } from "../config/azure-identity.ts";
+import { azureIdentity, storageBlob } from "../config/azure-sdk.ts";
 import { createBlobDeadLetterStore, type DeadLetterStore } from "./dead-letter.ts";
 
 /** Managed identity in Azure: `AZURE_CLIENT_ID` names the user-assigned identity. */
@@ -52,7 +52,7 @@ export function createDeadLetterStoreFromSettings(
   let opened: DeadLetterStore | undefined;
   let opening: Promise<DeadLetterStore> | undefined;
   const open = async (): Promise<DeadLetterStore> => {
-    const { BlobServiceClient } = await import("@azure/storage-blob");
+    const { BlobServiceClient } = storageBlob();
     const service =
       connectionString !== undefined
         ? BlobServiceClient.fromConnectionString(connectionString, clientOptions)

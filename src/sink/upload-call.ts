@@ -8,15 +8,11 @@
  * request is the one its generated `upload` operation builds: POST
  * `{endpoint}/dataCollectionRules/{ruleId}/streams/{stream}`, JSON, gzip-encoded, 204 on success.
  */
-import {
-  createDefaultHttpClient,
-  createHttpHeaders,
-  createPipelineRequest,
-  type HttpClient,
-  type PipelineResponse,
-  RestError,
-} from "@azure/core-rest-pipeline";
+import type { HttpClient, PipelineResponse, RestError } from "@azure/core-rest-pipeline";
 import type { LogsIngestionClient } from "@azure/monitor-ingestion";
+import { coreRestPipeline } from "../config/azure-sdk.ts";
+
+const { createDefaultHttpClient, createHttpHeaders, createPipelineRequest } = coreRestPipeline();
 
 export type UploadCall = (
   ruleId: string,
@@ -61,7 +57,7 @@ function serviceError(response: PipelineResponse): RestError {
   } catch {
     // Not the service's JSON error shape: the status says what happened.
   }
-  return new RestError(message, {
+  return new (coreRestPipeline().RestError)(message, {
     statusCode: response.status,
     ...(code !== undefined ? { code } : {}),
     request: response.request,

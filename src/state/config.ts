@@ -4,10 +4,10 @@
  * string the Azurite launcher prints), otherwise the identity-based `AzureWebJobsStorage__tableServiceUri`
  * with a managed identity. A pure function of `env`: nothing is contacted until the first table call.
  */
-import { TableClient, type TableServiceClientOptions } from "@azure/data-tables";
+import type { TableClient, TableServiceClientOptions } from "@azure/data-tables";
 import type { TokenCredential } from "@azure/identity";
 import { type Env, readSetting } from "../config/app-settings.ts";
-import { azureIdentity } from "../config/azure-identity.ts";
+import { azureIdentity, dataTables } from "../config/azure-sdk.ts";
 import { StateConfigError } from "./errors.ts";
 
 export type StateAuthKind = "connectionString" | "managedIdentity" | "defaultAzureCredential";
@@ -62,7 +62,9 @@ export function createStateTableClient(
   }
   const { auth, credential } = identityCredential(env);
   return {
-    tableClient: withRequestTimeout(new TableClient(tableServiceUri, tableName, credential, clientOptions)),
+    tableClient: withRequestTimeout(
+      new (dataTables().TableClient)(tableServiceUri, tableName, credential, clientOptions),
+    ),
     tableName,
     endpoint: tableServiceUri,
     auth,
@@ -102,7 +104,7 @@ function fromConnectionString(
   let tableClient: TableClient;
   try {
     tableClient = withRequestTimeout(
-      TableClient.fromConnectionString(connectionString, tableName, {
+      dataTables().TableClient.fromConnectionString(connectionString, tableName, {
         ...clientOptions,
         allowInsecureConnection: isHttp || clientOptions.allowInsecureConnection,
       }),

@@ -4,7 +4,8 @@
  * and `history()` list the newest attempt first. Retention is bounded: `prune` keeps the newest N rows per
  * connector and deletes the rest in transactions of up to 100 deletes (the service's batch limit).
  */
-import { odata, type TableClient, type TransactionAction } from "@azure/data-tables";
+import type { TableClient, TransactionAction } from "@azure/data-tables";
+import { dataTables } from "../config/azure-sdk.ts";
 import type { Window } from "../engine/types.ts";
 import {
   assertCount,
@@ -134,7 +135,7 @@ export async function readHistory(
     const records: RunRecord[] = [];
     if (limit <= 0) return records;
     const entities = tableClient.listEntities({
-      queryOptions: { filter: odata`PartitionKey eq ${historyPartition(connectorId)}` },
+      queryOptions: { filter: dataTables().odata`PartitionKey eq ${historyPartition(connectorId)}` },
     });
     for await (const entity of entities) {
       records.push(entityToRecord(entity));
@@ -155,7 +156,7 @@ export async function pruneHistory(
     const surplus: string[] = [];
     let seen = 0;
     const keys = tableClient.listEntities({
-      queryOptions: { filter: odata`PartitionKey eq ${partitionKey}`, select: ["RowKey"] },
+      queryOptions: { filter: dataTables().odata`PartitionKey eq ${partitionKey}`, select: ["RowKey"] },
     });
     for await (const entity of keys) {
       seen += 1;

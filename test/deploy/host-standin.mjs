@@ -5,7 +5,7 @@
  * the way the worker turns a host invocation into handler arguments and a response.
  * stdin: a JSON list of invocations `{ function, trigger }` (the trigger's RPC typed data, as the host sends it);
  * stdout: one JSON object with what was registered,
- * what failed to load and each invocation's response and log lines.
+ * what failed to load, each invocation's response and log lines, and which build of each Azure SDK package loaded.
  * Plain JavaScript, so nothing of the test tooling (tsx, vitest) is loaded into the package's process.
  */
 import { randomUUID } from "node:crypto";
@@ -36,6 +36,17 @@ const load = Module._load;
 Module._load = function (request, ...rest) {
   return request === "@azure/functions-core" ? coreApi : load.call(this, request, ...rest);
 };
+
+// Which build of each Azure SDK package the app loads, `dist/<build>/` ("commonjs", "esm"), by import or require.
+const azureBuilds = new Set();
+Module.registerHooks({
+  resolve(specifier, context, nextResolve) {
+    const resolved = nextResolve(specifier, context);
+    const build = /\/node_modules\/(@azure\/[^/]+)\/dist\/([^/]+)\//.exec(resolved.url);
+    if (build) azureBuilds.add(`${build[1]} ${build[2]}`);
+    return resolved;
+  },
+});
 
 const { main } = JSON.parse(readFileSync(path.join(appDir, "package.json"), "utf8"));
 const entryPoints = globSync(main, { cwd: appDir }).sort();
@@ -88,6 +99,7 @@ process.stdout.write(
     functions: [...registered.values()].map(({ metadata }) => metadata),
     results,
     systemLogs,
+    azureBuilds: [...azureBuilds].sort(),
   })}\n`,
 );
 // Open sockets (the runtime's pooled agent, Azurite clients) would keep a real worker alive; this one is done.

@@ -174,6 +174,9 @@ describe("the deployment package azd builds", () => {
       const [poll, status] = host.results;
       expect(poll?.error).toBeUndefined();
       expect(status?.error).toBeUndefined();
+      // src/config/azure-sdk.ts: the CommonJS builds only, so every package shares one core-rest-pipeline.
+      expect(host.azureBuilds).toContain("@azure/core-rest-pipeline commonjs");
+      expect(host.azureBuilds.filter((build) => !build.endsWith(" commonjs"))).toEqual([]);
 
       const rows = await standin.readRows(dcr, stream);
       expect(rows.length).toBeGreaterThan(0);
@@ -272,6 +275,8 @@ interface HostResult {
       returnValue?: { http?: { statusCode?: string; body?: { string?: string; bytes?: number[] } } };
     };
   }[];
+  /** `<package> <build>` for each Azure SDK package build loaded, e.g. "@azure/data-tables commonjs". */
+  azureBuilds: string[];
 }
 
 function httpBody(result: HostResult["results"][number] | undefined): string {

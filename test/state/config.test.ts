@@ -1,6 +1,6 @@
 /** The table client is built from app settings alone; no Azure account or network is needed to check it. */
 import { describe, expect, it } from "vitest";
-import { azureIdentity } from "../../src/config/azure-identity.ts";
+import { azureIdentity } from "../../src/config/azure-sdk.ts";
 import { TABLE_REQUEST_TIMEOUT_MS } from "../../src/state/config.ts";
 import { createStateTableClient, StateConfigError } from "../../src/state/index.ts";
 
