@@ -177,7 +177,12 @@ export async function pollPrepared(
     }
     Object.assign(
       report,
-      await pollWindows(deps, connector, lease, windows, lease.current.cursor, { ...options, begun, run }),
+      await pollWindows(deps, connector, lease, windows, lease.current.cursor, {
+        ...options,
+        begun,
+        run,
+        releaseWithLastCommit: true,
+      }),
     );
   } catch (error) {
     if (!(error instanceof LeaseLostError)) throw error;
@@ -214,6 +219,8 @@ export async function pollWindows(
     begun?: { window: Window; pages?: WindowPages } | undefined;
     /** Aborts the run's window in flight; `pages` above were opened under its signal. */
     run?: AbortController;
+    /** The last window's commit also releases the lease (`Lease.commitLastWindow`), saving the release's call. */
+    releaseWithLastCommit?: boolean;
   },
 ): Promise<WindowsOutcome> {
   const result: WindowsOutcome = {
@@ -271,6 +278,7 @@ export async function pollWindows(
         begun: begun !== undefined && sameWindow(begun, window),
         startsNext,
         last: following === undefined,
+        releaseWithCommit: following === undefined && options.releaseWithLastCommit === true,
         onDelivered: options.onDelivered,
       });
       begun = polled.begunNext;
@@ -310,6 +318,7 @@ async function pollWindow(
     /** At commit time: the window that starts next, if any. */
     startsNext: () => Window | undefined;
     last: boolean;
+    releaseWithCommit: boolean;
     /** Called once the last window's uploads are done (or this window failed), before its commit. */
     onDelivered: (() => void) | undefined;
   },
@@ -346,7 +355,10 @@ async function pollWindow(
     if (delivery.deadLettered > 0)
       await lease.recordDeadLetter(delivery.deadLettered, delivery.deadLetterLocation);
     begunNext = ahead.startsNext();
-    row = await lease.commitWindow(window, report.counts, delivery.cursor, begunNext);
+    row =
+      ahead.releaseWithCommit && begunNext === undefined && lease.commitLastWindow
+        ? await lease.commitLastWindow(window, report.counts, delivery.cursor)
+        : await lease.commitWindow(window, report.counts, delivery.cursor, begunNext);
     if (begunNext !== undefined && !sameWindow(row.windowInFlight, begunNext)) begunNext = undefined;
   }
   logWindow(deps.logger, connector, report);

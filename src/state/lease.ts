@@ -51,6 +51,12 @@ export interface Lease {
    */
   commitWindow(window: Window, counts: WindowCounts, cursor?: string, next?: Window): Promise<WatermarkRow>;
   /**
+   * `commitWindow` for the run's last window, giving the lease up in the same write: one table call instead of
+   * two. `release` then only waits for the history rows. A health note may still follow (`recordHealth`), written
+   * only if no one took the row since. Absent on a fan-out range's lease.
+   */
+  commitLastWindow?(window: Window, counts: WindowCounts, cursor?: string): Promise<WatermarkRow>;
+  /**
    * Records a failed attempt; CommittedThrough and the cursor stay where they are. `notBefore`: the upstream
    * asked not to be called before then (kept until a window commits).
    */
@@ -108,8 +114,10 @@ export function openLease(
 ): Lease {
   const { clock, derive, requireRow, writeIfUnchanged, recordHistory, redactError } = context;
   let { row, etag } = initial;
-  /** Once lost or released, the lease never writes again. */
+  /** Once lost or released, the lease never writes again (but a health note after `commitLastWindow`). */
   let ended: "lost" | "released" | undefined;
+  /** `commitLastWindow` released the lease; `prune`: it reset HistoryRowsSincePrune, so `release` prunes. */
+  let releasedByCommit: { prune: boolean } | undefined;
 
   const endedError = () =>
     ended === "released"
@@ -122,14 +130,15 @@ export function openLease(
     what: string,
     change: (row: WatermarkRow, now: Date) => WatermarkRow,
     onLost?: () => void,
-    leaseTtlMs = ttlMs,
+    leaseTtlMs: number | "release" = ttlMs,
   ): Promise<WatermarkRow> {
-    if (ended) throw endedError();
+    // A write that keeps the row released may follow the commit that released it.
+    if (ended && !(ended === "released" && releasedByCommit && leaseTtlMs === "release")) throw endedError();
     const now = clock.now();
     const next: WatermarkRow = {
       ...change(row, now),
-      leaseOwner: owner,
-      leaseUntil: new Date(now.getTime() + leaseTtlMs),
+      leaseOwner: leaseTtlMs === "release" ? undefined : owner,
+      leaseUntil: leaseTtlMs === "release" ? undefined : new Date(now.getTime() + leaseTtlMs),
       updatedAt: now,
     };
     const newEtag = await writeIfUnchanged(next, etag, `${what} for "${connectorId}"`);
@@ -165,6 +174,45 @@ export function openLease(
       error,
       owner,
     };
+  }
+
+  async function commit(
+    window: Window,
+    counts: WindowCounts,
+    cursor: string | undefined,
+    next: Window | undefined,
+    release = false,
+  ): Promise<WatermarkRow> {
+    assertContiguous(window, "commit");
+    assertCursorFits(connectorId, cursor);
+    const record = historyRecord(window, "Succeeded", counts);
+    const prune = release && row.historyRowsSincePrune + 1 >= context.historyRowsPerPrune;
+    const committed = await write(
+      release ? "commit the last window and release the lease" : "commit the window",
+      (current, now) => ({
+        ...current,
+        committedThrough: window.end,
+        cursor: cursor ?? current.cursor,
+        windowInFlight: next,
+        windowAttempts: next === undefined ? 0 : 1,
+        consecutiveFailures: 0,
+        notBefore: undefined,
+        lastSuccessAt: now,
+        lastWindow: counts,
+        totals: addTotals(current.totals, counts),
+        historyRowsSincePrune: prune ? 0 : current.historyRowsSincePrune + 1,
+        activity: recordActivity(current.activity, now, counts.accepted, lagMinutesAt(window.end, now)),
+      }),
+      () => recordHistory({ ...record, outcome: "LeaseLost" }, true),
+      release ? "release" : ttlMs,
+    );
+    if (release) {
+      ended = "released";
+      releasedByCommit = { prune };
+    }
+    // Nothing started after it: this run's last commit (or a fan-out fold).
+    recordHistory(record, next === undefined);
+    return committed;
   }
 
   function assertContiguous(window: Window, action: string): void {
@@ -214,31 +262,12 @@ export function openLease(
       }));
     },
 
-    async commitWindow(window, counts, cursor, next) {
-      assertContiguous(window, "commit");
-      assertCursorFits(connectorId, cursor);
-      const record = historyRecord(window, "Succeeded", counts);
-      const committed = await write(
-        "commit the window",
-        (current, now) => ({
-          ...current,
-          committedThrough: window.end,
-          cursor: cursor ?? current.cursor,
-          windowInFlight: next,
-          windowAttempts: next === undefined ? 0 : 1,
-          consecutiveFailures: 0,
-          notBefore: undefined,
-          lastSuccessAt: now,
-          lastWindow: counts,
-          totals: addTotals(current.totals, counts),
-          historyRowsSincePrune: current.historyRowsSincePrune + 1,
-          activity: recordActivity(current.activity, now, counts.accepted, lagMinutesAt(window.end, now)),
-        }),
-        () => recordHistory({ ...record, outcome: "LeaseLost" }, true),
-      );
-      // Nothing started after it: this run's last commit (or a fan-out fold).
-      recordHistory(record, next === undefined);
-      return committed;
+    commitWindow(window, counts, cursor, next) {
+      return commit(window, counts, cursor, next);
+    },
+
+    commitLastWindow(window, counts, cursor) {
+      return commit(window, counts, cursor, undefined, true);
     },
 
     async failWindow(window, error, counts, notBefore) {
@@ -274,12 +303,18 @@ export function openLease(
 
     async recordHealth(health) {
       const error = limitText(redactError(health.error, secrets), limits.errorChars);
-      return write("record the health report", (current) => ({
-        ...current,
-        healthLastStatus: health.lastStatus ?? current.healthLastStatus,
-        healthLastSentAt: health.lastSentAt ?? current.healthLastSentAt,
-        healthLastError: error,
-      }));
+      // After `commitLastWindow` the row stays released, and the note lands only if no one wrote it since.
+      return write(
+        "record the health report",
+        (current) => ({
+          ...current,
+          healthLastStatus: health.lastStatus ?? current.healthLastStatus,
+          healthLastSentAt: health.lastSentAt ?? current.healthLastSentAt,
+          healthLastError: error,
+        }),
+        undefined,
+        ended === "released" ? "release" : ttlMs,
+      );
     },
 
     async recordDeadLetter(count, location) {
@@ -296,7 +331,7 @@ export function openLease(
     },
 
     async release() {
-      let prune = false;
+      let prune = releasedByCommit?.prune ?? false;
       if (!ended) {
         const now = clock.now();
         prune = row.historyRowsSincePrune >= context.historyRowsPerPrune;

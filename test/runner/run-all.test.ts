@@ -334,7 +334,9 @@ describe("runAll", () => {
     const holdLastCommit = (lease: Lease): Lease =>
       new Proxy(lease, {
         get(target, property) {
-          if (property !== "commitWindow") return Reflect.get(target, property, target);
+          if (property !== "commitWindow" && property !== "commitLastWindow")
+            return Reflect.get(target, property, target);
+          const commit = Reflect.get(target, property, target) as Lease["commitWindow"];
           return async (...args: Parameters<Lease["commitWindow"]>) => {
             if (args[0].end.toISOString() === "2026-01-01T01:00:00.000Z") {
               sentDuringLastCommit ??= await vi
@@ -345,7 +347,7 @@ describe("runAll", () => {
                 .then(() => true)
                 .catch(() => false);
             }
-            return target.commitWindow(...args);
+            return commit.apply(target, args);
           };
         },
       });

@@ -279,6 +279,40 @@ describe("lease", () => {
     expect((await second.get("shared"))?.leaseOwner).toBe("runner-b");
   });
 
+  it("is given up by the run's last commit in the same write; a health note may follow while no one took the row", async () => {
+    const { store } = await freshTable();
+    const state = store({ historyRetention: 20 });
+    const other = store();
+    await state.register(connector("last"));
+    const lease = await state.acquireLease("last", "runner-a", minutes(5));
+    if (!lease?.commitLastWindow) throw new Error("expected a connector lease");
+    await lease.commitWindow(nthWindow(0), counts(1), undefined, nthWindow(1));
+    const committed = await lease.commitLastWindow(nthWindow(1), counts(2));
+    expect(committed).toMatchObject({
+      leaseOwner: undefined,
+      leaseUntil: undefined,
+      windowInFlight: undefined,
+    });
+    expect(await state.get("last")).toMatchObject({
+      leaseOwner: undefined,
+      committedThrough: nthWindow(1).end,
+      historyRowsSincePrune: 0, // two rows reached a tenth of the retention: this write reset the count
+    });
+
+    await lease.recordHealth({ lastStatus: "Healthy", lastSentAt: new Date(start), error: "" });
+    expect(await state.get("last")).toMatchObject({ leaseOwner: undefined, healthLastStatus: "Healthy" });
+    expect(await lease.release()).toBe(true);
+    expect(await state.history("last", 100)).toHaveLength(2);
+    await expect(lease.commitWindow(nthWindow(2), counts(1))).rejects.toThrow(
+      /was released; acquire a new one/,
+    );
+
+    // Free at once for the next runner; a late note of the old one is refused and leaves its lease alone.
+    expect((await other.acquireLease("last", "runner-b", minutes(5)))?.owner).toBe("runner-b");
+    await expect(lease.recordHealth({ error: "late" })).rejects.toBeInstanceOf(LeaseLostError);
+    expect(await state.get("last")).toMatchObject({ leaseOwner: "runner-b", healthLastError: "" });
+  });
+
   it("is taken from the row register read, and still right when that row changed since", async () => {
     const { store } = await freshTable();
     const mine = store();
