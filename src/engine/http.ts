@@ -71,7 +71,12 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
     const retryCount = sendOptions.retryCount ?? DEFAULT_RETRY_COUNT;
     const timeoutMs = sendOptions.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const secrets = [...clientSecrets, ...(sendOptions.secrets ?? [])];
-    const url = safeUrl(req.url, secrets);
+    // Only errors and retries name the URL: most requests never need its redacted form.
+    let safe: string | undefined;
+    const url = () => {
+      safe ??= safeUrl(req.url, secrets);
+      return safe;
+    };
     const serialized = serializeBody(req.body);
     const headers: Record<string, string> = { "user-agent": USER_AGENT, ...req.headers };
     if (serialized && headers["content-type"] === undefined) headers["content-type"] = serialized.contentType;
@@ -94,7 +99,7 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
         failure = new HttpStatusError(
           response.status,
           req.method,
-          url,
+          url(),
           excerpt(response.body, secrets),
           retryable,
         );
@@ -108,7 +113,7 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
       const waitMs = serverWaitMs ?? random() * Math.min(maxBackoffMs, backoffBaseMs * 2 ** attempt);
       options.logger?.warn("retrying request", {
         method: req.method,
-        url,
+        url: url(),
         attempt: attempt + 1,
         of: retryCount + 1,
         reason: failure instanceof HttpStatusError ? `HTTP ${failure.status}` : failure.kind,
@@ -118,7 +123,7 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
     }
 
     async function waitCapped(ms: number, status: number | undefined): Promise<void> {
-      if (ms > maxWaitMs) throw new RateLimitedError(req.method, url, ms, maxWaitMs, status);
+      if (ms > maxWaitMs) throw new RateLimitedError(req.method, url(), ms, maxWaitMs, status);
       if (ms > 0) await clock.sleep(ms, sendOptions.signal);
     }
   }
@@ -128,7 +133,7 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
     headers: Record<string, string>,
     payload: string | undefined,
     timeoutMs: number,
-    url: string,
+    url: () => string,
     callerSignal: AbortSignal | undefined,
   ): Promise<HttpResponse> {
     const timeout = AbortSignal.timeout(timeoutMs);
@@ -149,9 +154,9 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
       if (callerSignal?.aborted) throw callerSignal.reason;
       const code = errorCode(error);
       if (timeout.aborted || code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_BODY_TIMEOUT") {
-        throw new TimeoutError(req.method, url, timeoutMs);
+        throw new TimeoutError(req.method, url(), timeoutMs);
       }
-      throw new NetworkError(req.method, url, code, error);
+      throw new NetworkError(req.method, url(), code, error);
     }
   }
 
