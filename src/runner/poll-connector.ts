@@ -356,7 +356,7 @@ async function pollWindow(
       await lease.recordDeadLetter(delivery.deadLettered, delivery.deadLetterLocation);
     begunNext = ahead.startsNext();
     row =
-      ahead.releaseWithCommit && begunNext === undefined && lease.commitLastWindow
+      ahead.releaseWithCommit && lease.commitLastWindow
         ? await lease.commitLastWindow(window, report.counts, delivery.cursor)
         : await lease.commitWindow(window, report.counts, delivery.cursor, begunNext);
     if (begunNext !== undefined && !sameWindow(row.windowInFlight, begunNext)) begunNext = undefined;

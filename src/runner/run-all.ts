@@ -66,7 +66,7 @@ export async function runAll(
       // The next connector is registered while this one runs, and leased (its first page requested) while
       // this one delivers its last window.
       const following = claim();
-      let releasing = false;
+      let released: Promise<void> | undefined;
       let delivered = () => {};
       const nothingLeftToSend = new Promise<void>((resolve) => {
         delivered = resolve;
@@ -77,18 +77,15 @@ export async function runAll(
         ...(hardDeadline ? { hardDeadline } : {}),
         onLastWindow: () => following?.lease(),
         onDelivered: delivered,
-        releaseBehind: (released) => {
-          releasing = true;
-          finishing.push(
-            released.then(
-              (row) => logStatus(deps, connector, row),
-              (error: unknown) => releaseFailed(deps, connector, error),
-            ),
+        releaseBehind: (releasing) => {
+          released = releasing.then(
+            (row) => logStatus(deps, connector, row),
+            (error: unknown) => releaseFailed(deps, connector, error),
           );
         },
       }).then(async (report) => {
         reports[index] = report;
-        if (!releasing) await logStatus(deps, connector, undefined);
+        await (released ?? logStatus(deps, connector, undefined));
       });
       finishing.push(polled);
       // The next connector's uploads start while this one's last commit is written: a different row and lease.
@@ -97,8 +94,7 @@ export async function runAll(
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, connectors.length)) }, worker));
-  // Releases are handed over while the run is finishing too.
-  while (finishing.length > 0) await Promise.all(finishing.splice(0));
+  await Promise.all(finishing);
   return { startedAt, finishedAt: deps.clock.now(), reports };
 }
 
