@@ -78,6 +78,11 @@ export async function deliverWindow(
     opened?: WindowPages;
     /** Called once every page has arrived and only uploads are left, if none failed. */
     onLastPage?: () => void;
+    /**
+     * No send reaches the wire before it resolves (rows are built and compressed meanwhile); if it rejects, the
+     * window fails with its error. The runner starts a window this way during the commit of the window before.
+     */
+    notBefore?: Promise<unknown>;
   },
 ): Promise<WindowDelivery> {
   const started = deps.clock.now().getTime();
@@ -98,7 +103,9 @@ export async function deliverWindow(
   };
   const sending = new Set<Promise<void>>();
   const startSend = (events: readonly unknown[]): void => {
-    const send = deps.sink.send(connector, events, { signal }).then((sent) => {
+    const sendOptions =
+      options.notBefore === undefined ? { signal } : { signal, notBefore: options.notBefore };
+    const send = deps.sink.send(connector, events, sendOptions).then((sent) => {
       counts.sent += sent.sent;
       counts.accepted += sent.accepted;
       delivery.deadLettered += sent.deadLettered;

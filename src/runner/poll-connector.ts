@@ -14,6 +14,7 @@ import {
   deliverWindow,
   describeError,
   openWindowPages,
+  type WindowDelivery,
   type WindowPages,
   windowReport,
 } from "./deliver-window.ts";
@@ -204,6 +205,10 @@ export type WindowsOutcome = Pick<
 /**
  * Polls `windows` in order under `lease` (the connector's, or a fan-out range's: src/fanout), stopping at the
  * first failure or at the deadline. `LeaseLostError` passes through to the caller.
+ *
+ * A window whose first page was requested ahead starts during the commit of the window before, which marks it in
+ * flight: its rows are built and compressed meanwhile, but its sends wait for that commit to land, so a runner
+ * stopped at any moment has sent at most one window it has not committed.
  */
 export async function pollWindows(
   deps: RunnerDeps,
@@ -242,45 +247,77 @@ export async function pollWindows(
         );
   // Persistent* paging: the next window starts from the cursor this one commits, so it is not opened early.
   const opensAhead = !isPersistentPaging(connector.properties.paging.pagingType);
-  let cursor = startCursor;
   let upcoming: WindowPages | undefined = options.begun?.pages;
-  /** The window the last write marked in flight: it has started, and needs no write of its own to begin. */
-  let begun = options.begun?.window;
+  /** The window after the one being concluded, started during its commit. */
+  let next: StartedWindow | undefined;
+
+  const start = (index: number, cursor: string | undefined, attempt: Promise<number>): StartedWindow => {
+    const window = windows[index] as Window;
+    const following = windows[index + 1];
+    if (following === undefined) options.onLastWindow?.();
+    const opened = upcoming;
+    upcoming = undefined;
+    // While this window's last uploads and its commit are under way, the next window's first page downloads.
+    const openFollowing =
+      opensAhead && following !== undefined
+        ? () => {
+            if (deps.clock.now() < options.deadline)
+              upcoming = openWindowPages(deps, connector, following, { signal: run.signal });
+          }
+        : undefined;
+    return startWindow(deps, connector, lease, window, run, { cursor, opened, openFollowing, attempt });
+  };
+
   try {
+    let cursor = startCursor;
+    /** The window the last write marked in flight: it has started, and needs no write of its own to begin. */
+    let begun = options.begun?.window;
     for (const [index, window] of windows.entries()) {
-      // A window opened ahead (or marked in flight) started before the deadline: it is delivered, not dropped.
-      if (upcoming === undefined && begun === undefined && deps.clock.now() >= options.deadline) {
-        result.windowsPending = windows.length - index;
-        result.outcome = "budget-exhausted";
-        break;
+      let started = next;
+      next = undefined;
+      if (started === undefined) {
+        // A window opened ahead (or marked in flight) started before the deadline: it is delivered, not dropped.
+        if (upcoming === undefined && begun === undefined && deps.clock.now() >= options.deadline) {
+          result.windowsPending = windows.length - index;
+          result.outcome = "budget-exhausted";
+          break;
+        }
+        const attempt =
+          begun !== undefined && sameWindow(begun, window)
+            ? lease.current.windowAttempts
+            : await beginWindow(lease, window, upcoming);
+        started = start(index, cursor, Promise.resolve(attempt));
       }
-      const opened = upcoming;
-      upcoming = undefined;
       const following = windows[index + 1];
-      if (following === undefined) options.onLastWindow?.();
-      // While this window's last uploads and its commit are under way, the next window's first page downloads.
-      const openFollowing =
-        opensAhead && following !== undefined
-          ? () => {
-              if (deps.clock.now() < options.deadline)
-                upcoming = openWindowPages(deps, connector, following, { signal: run.signal });
-            }
-          : undefined;
-      // The window that starts right after this one's commit is marked in flight by that same write.
-      const startsNext = () =>
-        following !== undefined &&
-        (upcoming !== undefined || (!opensAhead && deps.clock.now() < options.deadline))
-          ? following
-          : undefined;
-      const polled = await pollWindow(deps, connector, lease, window, cursor, run, {
-        opened,
-        openFollowing,
-        begun: begun !== undefined && sameWindow(begun, window),
-        startsNext,
+      let concluded = () => {};
+      const afterConcluded = new Promise<void>((resolve) => {
+        concluded = resolve;
+      });
+      const polled = await pollWindow(deps, connector, lease, started, {
+        // The window that starts right after this one's commit is marked in flight by that same write.
+        startsNext: () =>
+          following !== undefined &&
+          (upcoming !== undefined || (!opensAhead && deps.clock.now() < options.deadline))
+            ? following
+            : undefined,
+        // Its first page on its way, it starts now; its sends wait for the commit (and, should the commit not
+        // have marked it, for its own beginWindow once this window is concluded).
+        committing: (commit, nextCursor) => {
+          if (following === undefined || upcoming === undefined) return;
+          next = start(
+            index + 1,
+            nextCursor,
+            commit.then((row) =>
+              sameWindow(row.windowInFlight, following)
+                ? row.windowAttempts
+                : afterConcluded.then(async () => (await lease.beginWindow(following)).windowAttempts),
+            ),
+          );
+        },
         last: following === undefined,
         releaseWithCommit: following === undefined && options.releaseWithLastCommit === true,
         onDelivered: options.onDelivered,
-      });
+      }).finally(concluded);
       begun = polled.begunNext;
       options.onWindow?.(polled.report);
       if (polled.report.outcome === "failed") {
@@ -297,48 +334,107 @@ export async function pollWindows(
     }
   } finally {
     if (timer) clearTimeout(timer);
+    // Started during a commit that then failed: its sends fail on that commit's error; nothing of it is recorded.
+    if (next) await next.stop(new Error("the commit before this window failed"));
     if (upcoming) await closeWindowPages(upcoming, new Error("the run stopped before this window"));
     options.onDelivered?.();
   }
   return result;
 }
 
-async function pollWindow(
+/** Marks a window in flight with its own write; pages opened for it are closed if that fails. */
+async function beginWindow(lease: Lease, window: Window, opened: WindowPages | undefined): Promise<number> {
+  try {
+    return (await lease.beginWindow(window)).windowAttempts;
+  } catch (error) {
+    if (opened) await closeWindowPages(opened, new Error("the window could not start"));
+    throw error;
+  }
+}
+
+/** A window being delivered. */
+interface StartedWindow {
+  window: Window;
+  /** Its attempt, once it is marked in flight; no send of it reaches the wire before. */
+  attempt: Promise<number>;
+  delivery: Promise<WindowDelivery>;
+  /** Renews the lease until the delivery ends; called once no other write of the lease can overlap a renewal. */
+  renewWhileDelivering(): void;
+  /** Aborts the delivery and waits for it to end. */
+  stop(reason: Error): Promise<void>;
+}
+
+function startWindow(
   deps: RunnerDeps,
   connector: Connector,
   lease: Lease,
   window: Window,
-  cursor: string | undefined,
   run: AbortController,
-  ahead: {
+  options: {
+    cursor: string | undefined;
     opened: WindowPages | undefined;
     openFollowing: (() => void) | undefined;
-    /** The commit before marked this window in flight. */
-    begun: boolean;
+    attempt: Promise<number>;
+  },
+): StartedWindow {
+  let keepAlive: { stop(): Promise<void> } | undefined;
+  let delivered = false;
+  const { cursor } = options;
+  const pages = options.opened ?? openWindowPages(deps, connector, window, { cursor, signal: run.signal });
+  const delivery = deliverWindow(deps, connector, window, {
+    cursor,
+    signal: run.signal,
+    opened: pages,
+    ...(options.openFollowing ? { onLastPage: options.openFollowing } : {}),
+    notBefore: options.attempt,
+  }).finally(async () => {
+    delivered = true;
+    await keepAlive?.stop();
+  });
+  // Awaited when the window is concluded; this only keeps a failure meanwhile from counting as unhandled.
+  options.attempt.catch(() => undefined);
+  return {
+    window,
+    attempt: options.attempt,
+    delivery,
+    renewWhileDelivering() {
+      if (!delivered) keepAlive ??= keepLeaseAlive(deps, lease, run);
+    },
+    async stop(reason) {
+      pages.stop.abort(reason);
+      await delivery;
+    },
+  };
+}
+
+/** Waits for a started window's delivery, then commits it (or records its failure) and reports it. */
+async function pollWindow(
+  deps: RunnerDeps,
+  connector: Connector,
+  lease: Lease,
+  started: StartedWindow,
+  ahead: {
     /** At commit time: the window that starts next, if any. */
     startsNext: () => Window | undefined;
+    /** Called with the commit in flight that marks the next window, and the cursor it starts from. */
+    committing: (commit: Promise<WatermarkRow>, cursor: string | undefined) => void;
     last: boolean;
     releaseWithCommit: boolean;
     /** Called once the last window's uploads are done (or this window failed), before its commit. */
     onDelivered: (() => void) | undefined;
   },
 ): Promise<{ report: WindowReport; cursor: string | undefined; begunNext: Window | undefined }> {
-  let attempt = lease.current.windowAttempts;
-  if (!ahead.begun) {
-    try {
-      ({ windowAttempts: attempt } = await lease.beginWindow(window));
-    } catch (error) {
-      if (ahead.opened) await closeWindowPages(ahead.opened, new Error("the window could not start"));
-      throw error;
-    }
+  const { window } = started;
+  let attempt: number;
+  try {
+    attempt = await started.attempt;
+  } catch (error) {
+    // Not begun: its sends failed on the same error, and there is nothing to record under the lease.
+    await started.delivery;
+    throw error;
   }
-  const keepAlive = keepLeaseAlive(deps, lease, run);
-  const delivery = await deliverWindow(deps, connector, window, {
-    cursor,
-    signal: run.signal,
-    ...(ahead.opened ? { opened: ahead.opened } : {}),
-    ...(ahead.openFollowing ? { onLastPage: ahead.openFollowing } : {}),
-  }).finally(() => keepAlive.stop());
+  started.renewWhileDelivering();
+  const delivery = await started.delivery;
   // A failed window is the run's last too: nothing after it is attempted.
   if (ahead.last || delivery.error !== undefined) ahead.onDelivered?.();
   const report = windowReport(connector, window, delivery);
@@ -352,13 +448,16 @@ async function pollWindow(
       upstreamNotBefore(deps, delivery.error),
     );
   } else {
-    if (delivery.deadLettered > 0)
-      await lease.recordDeadLetter(delivery.deadLettered, delivery.deadLetterLocation);
     begunNext = ahead.startsNext();
-    row =
-      ahead.releaseWithCommit && lease.commitLastWindow
-        ? await lease.commitLastWindow(window, report.counts, delivery.cursor)
-        : await lease.commitWindow(window, report.counts, delivery.cursor, begunNext);
+    const commit = (async () => {
+      if (delivery.deadLettered > 0)
+        await lease.recordDeadLetter(delivery.deadLettered, delivery.deadLetterLocation);
+      return ahead.releaseWithCommit && lease.commitLastWindow
+        ? lease.commitLastWindow(window, report.counts, delivery.cursor)
+        : lease.commitWindow(window, report.counts, delivery.cursor, begunNext);
+    })();
+    if (begunNext !== undefined) ahead.committing(commit, delivery.cursor);
+    row = await commit;
     if (begunNext !== undefined && !sameWindow(row.windowInFlight, begunNext)) begunNext = undefined;
   }
   logWindow(deps.logger, connector, report);

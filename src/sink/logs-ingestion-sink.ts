@@ -42,6 +42,11 @@ export interface LogsIngestionSinkOptions {
 export interface SinkSendOptions {
   /** Stops before the next call and fails the call in flight; the page then counts as not delivered. */
   signal?: AbortSignal;
+  /**
+   * No call of this send reaches the wire before it resolves; the rows are built and compressed meanwhile. If it
+   * rejects, the send fails with its error. (The runner starts a window's sends during the commit before it.)
+   */
+  notBefore?: Promise<unknown>;
 }
 
 export interface DeadLetterReceipt {
@@ -132,6 +137,9 @@ export function createLogsIngestionSink(options: LogsIngestionSinkOptions): Sink
     events: readonly unknown[],
     sendOptions: SinkSendOptions = {},
   ): Promise<SendResult> {
+    // Awaited by each call, after its body is compressed; this only keeps a rejection meanwhile from counting
+    // as unhandled.
+    sendOptions.notBefore?.catch(() => undefined);
     try {
       const destination = destinationOf(connector, options.destinationOverride);
       const { batches, tooLarge } = packRows(connector, events);
@@ -156,7 +164,7 @@ export function createLogsIngestionSink(options: LogsIngestionSinkOptions): Sink
     sent: number,
     queue: (SerializedRow[] | WrittenBatch)[],
     tooLarge: readonly SerializedRow[],
-    { signal }: SinkSendOptions,
+    { signal, notBefore }: SinkSendOptions,
   ): Promise<SendResult> {
     const upload = callFor(destination.dataCollectionEndpoint);
     const where = `${destination.dataCollectionRuleImmutableId}/${destination.streamName}`;
@@ -232,7 +240,10 @@ export function createLogsIngestionSink(options: LogsIngestionSinkOptions): Sink
     for (let batch = nextBatch(); batch !== undefined; batch = nextBatch()) {
       const rows = batch.ends.length;
       try {
-        await upload(destination.dataCollectionRuleImmutableId, destination.streamName, batch.body, signal);
+        await upload(destination.dataCollectionRuleImmutableId, destination.streamName, batch.body, {
+          abortSignal: signal,
+          notBefore,
+        });
         result.calls += 1;
         result.accepted += rows;
       } catch (error) {

@@ -8,18 +8,32 @@
  * request is the one its generated `upload` operation builds: POST
  * `{endpoint}/dataCollectionRules/{ruleId}/streams/{stream}`, JSON, gzip-encoded, 204 on success.
  */
-import type { HttpClient, PipelineResponse, RestError } from "@azure/core-rest-pipeline";
+import type { HttpClient, PipelineRequest, PipelineResponse, RestError } from "@azure/core-rest-pipeline";
 import type { LogsIngestionClient } from "@azure/monitor-ingestion";
 import { coreRestPipeline } from "../config/azure-sdk.ts";
 
 const { createDefaultHttpClient, createHttpHeaders, createPipelineRequest } = coreRestPipeline();
 
+export interface UploadCallOptions {
+  abortSignal?: AbortSignal | undefined;
+  /** The call's bytes go out only once this resolves (gzip is done before), and fail with its error if it rejects. */
+  notBefore?: Promise<unknown> | undefined;
+}
+
 export type UploadCall = (
   ruleId: string,
   streamName: string,
   body: Uint8Array,
-  abortSignal?: AbortSignal,
+  options?: UploadCallOptions,
 ) => Promise<void>;
+
+/**
+ * Holds each request whose call was given `notBefore` until it resolves. In the Deserialize phase: after the
+ * client's gzip policy (no phase), so the body is compressed while the caller still waits (e.g. for the commit
+ * of the window before); before the retry phase, so a `notBefore` that rejects is never taken for a network
+ * error to retry, and a retried call does not wait again.
+ */
+export const notBeforePolicyName = "ccpPollerNotBefore";
 
 export function uploadCall(
   client: LogsIngestionClient,
@@ -27,7 +41,19 @@ export function uploadCall(
   httpClient: HttpClient = createDefaultHttpClient(),
 ): UploadCall {
   const base = endpoint.replace(/\/+$/, "");
-  return async (ruleId, streamName, body, abortSignal) => {
+  const notBefore = new WeakMap<PipelineRequest, Promise<unknown>>();
+  client.pipeline.addPolicy(
+    {
+      name: notBeforePolicyName,
+      async sendRequest(request, next) {
+        await notBefore.get(request);
+        return next(request);
+      },
+    },
+    { phase: "Deserialize" },
+  );
+  return async (ruleId, streamName, body, options = {}) => {
+    const { abortSignal } = options;
     const request = createPipelineRequest({
       url: `${base}/dataCollectionRules/${encodeURIComponent(ruleId)}/streams/${encodeURIComponent(streamName)}`,
       method: "POST",
@@ -39,6 +65,7 @@ export function uploadCall(
       body,
       ...(abortSignal !== undefined ? { abortSignal } : {}),
     });
+    if (options.notBefore !== undefined) notBefore.set(request, options.notBefore);
     const response = await client.pipeline.sendRequest(httpClient, request);
     if (response.status !== 204) throw serviceError(response);
   };

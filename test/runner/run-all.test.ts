@@ -4,10 +4,13 @@
  * its start; one failing connector never stops another.
  */
 import { readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { runAll } from "../../src/runner/run-all.ts";
-import type { Sink } from "../../src/sink/logs-ingestion-sink.ts";
+import { createFolderDeadLetterStore } from "../../src/sink/dead-letter.ts";
+import { createLogsIngestionSink, type Sink } from "../../src/sink/logs-ingestion-sink.ts";
+import { standinClientOptions } from "../../src/sink/settings.ts";
 import type { Lease } from "../../src/state/index.ts";
 import { type JiraFake, jiraRecords, startJiraFake } from "../fakes/jira.ts";
 import { useAzurite } from "../support/azurite.ts";
@@ -147,6 +150,147 @@ describe("runAll", () => {
     expect(askedDuringLastUpload).toBe(true);
     expect(summary.reports[0]).toMatchObject({ outcome: "caught-up", windowsCommitted: 3, accepted: 12 });
     expect(sourceIds(await p.rows())).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+  });
+
+  it("builds the next window's first upload during the commit before it, and sends it only once that commit landed", async () => {
+    const p = await start();
+    const base = p.deps();
+    // Window 1 (00:45-00:50) is two calls of two records; the third call is window 2's first.
+    let built = 0;
+    let sent = 0;
+    let firstCommitLanded = false;
+    const sentBeforeFirstCommit: number[] = [];
+    const sink = createLogsIngestionSink({
+      credential: p.standin.tokenCredential,
+      clientOptions: standinClientOptions(p.standin.caCertPem, {
+        additionalPolicies: [
+          // Before the client's gzip: the call is being built. After its retry policy: it goes on the wire.
+          {
+            position: "perCall",
+            policy: {
+              name: "built",
+              sendRequest: (request, next) => {
+                built += 1;
+                return next(request);
+              },
+            },
+          },
+          {
+            position: "perRetry",
+            policy: {
+              name: "sent",
+              sendRequest: (request, next) => {
+                sent += 1;
+                if (!firstCommitLanded) sentBeforeFirstCommit.push(sent);
+                return next(request);
+              },
+            },
+          },
+        ],
+      }),
+      logger: base.logger,
+      deadLetter: createFolderDeadLetterStore(path.join(tmpdir(), "ccp-unused-dead-letter")),
+    });
+    let builtDuringFirstCommit: boolean | undefined;
+    const holdFirstCommit = (lease: Lease): Lease =>
+      new Proxy(lease, {
+        get(target, property) {
+          if (property !== "commitWindow") return Reflect.get(target, property, target);
+          const commit = Reflect.get(target, property, target) as Lease["commitWindow"];
+          return async (...args: Parameters<Lease["commitWindow"]>) => {
+            if (args[0].end.toISOString() !== "2026-01-01T00:50:00.000Z") return commit.apply(target, args);
+            builtDuringFirstCommit = await vi
+              .waitFor(() => expect(built).toBeGreaterThanOrEqual(3), { timeout: 10_000, interval: 5 })
+              .then(() => true)
+              .catch(() => false);
+            // Long enough for a call that did not wait to get on the wire.
+            await vi
+              .waitFor(() => expect(sent).toBeGreaterThanOrEqual(3), { timeout: 300, interval: 5 })
+              .catch(() => undefined);
+            const row = await commit.apply(target, args);
+            firstCommitLanded = true;
+            return row;
+          };
+        },
+      });
+    const store = new Proxy(base.store, {
+      get(target, property) {
+        if (property !== "acquireLease") return Reflect.get(target, property, target);
+        return async (...args: Parameters<typeof target.acquireLease>) => {
+          const lease = await target.acquireLease(...args);
+          return lease ? holdFirstCommit(lease) : lease;
+        };
+      },
+    });
+    const summary = await runAll({ ...base, store, sink }, [p.connector], {
+      budgetMs: 60_000,
+      concurrency: 1,
+      ...LOOKBACK,
+    });
+
+    expect(builtDuringFirstCommit).toBe(true);
+    expect(sentBeforeFirstCommit).toEqual([1, 2]);
+    expect(summary.reports[0]).toMatchObject({ outcome: "caught-up", windowsCommitted: 3, accepted: 12 });
+    expect(sourceIds(await p.rows())).toHaveLength(12);
+  });
+
+  it("sends nothing of the window started during a commit that fails, and leaves it for the next run", async () => {
+    const p = await start();
+    const base = p.deps();
+    const sentWindows = new Set<string>();
+    const recordingSink: Sink = {
+      send(connector, events, options) {
+        for (const event of events as { created: string }[]) sentWindows.add(event.created.slice(11, 15));
+        return base.sink.send(connector, events, options);
+      },
+    };
+    let intruder: Promise<boolean> | undefined;
+    // Another runner takes the row over while window 1's commit waits for window 2's first send to be built.
+    const loseLeaseAtFirstCommit = (lease: Lease): Lease =>
+      new Proxy(lease, {
+        get(target, property) {
+          if (property !== "commitWindow") return Reflect.get(target, property, target);
+          const commit = Reflect.get(target, property, target) as Lease["commitWindow"];
+          return async (...args: Parameters<Lease["commitWindow"]>) => {
+            if (args[0].end.toISOString() === "2026-01-01T00:50:00.000Z") {
+              intruder ??= vi
+                .waitFor(() => expect(sentWindows.has("00:5")).toBe(true), { timeout: 10_000, interval: 5 })
+                .then(async () => {
+                  p.clock.advance(6 * 60_000);
+                  return (await p.store.acquireLease("jira-audit", "runner-b", 60_000)) !== undefined;
+                });
+              await intruder;
+            }
+            return commit.apply(target, args);
+          };
+        },
+      });
+    const store = new Proxy(base.store, {
+      get(target, property) {
+        if (property !== "acquireLease") return Reflect.get(target, property, target);
+        return async (...args: Parameters<typeof target.acquireLease>) => {
+          const lease = await target.acquireLease(...args);
+          return lease ? loseLeaseAtFirstCommit(lease) : lease;
+        };
+      },
+    });
+    const summary = await runAll({ ...base, store, sink: recordingSink }, [p.connector], {
+      budgetMs: 60 * 60_000,
+      concurrency: 1,
+      ...LOOKBACK,
+    });
+
+    expect(await intruder).toBe(true);
+    expect(summary.reports[0]).toMatchObject({ outcome: "lease-lost", windowsCommitted: 0 });
+    // Window 2's first page was handed to the sink, but none of it reached the service.
+    expect(sentWindows.has("00:5")).toBe(true);
+    const rows = await p.rows();
+    expect(rows).toHaveLength(4);
+    expect(rows.every((row) => String(row.created) < "2026-01-01T00:50:00Z")).toBe(true);
+    expect(await p.store.get("jira-audit")).toMatchObject({
+      leaseOwner: "runner-b",
+      committedThrough: undefined,
+    });
   });
 
   it("drops the next window it opened when the window before fails: nothing of it is sent or committed", async () => {

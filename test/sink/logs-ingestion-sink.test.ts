@@ -5,9 +5,11 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import type { TokenCredential } from "@azure/identity";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { monitorIngestion } from "../../src/config/azure-sdk.ts";
 import { STANDIN_TOKEN } from "../../src/local/ingestion-standin.ts";
 import { SinkConfigurationError, SinkDeliveryError } from "../../src/sink/errors.ts";
 import { EVENT_ID_COLUMN } from "../../src/sink/rows.ts";
+import { notBeforePolicyName, uploadCall } from "../../src/sink/upload-call.ts";
 import {
   connectorFor,
   DCR_ID,
@@ -263,6 +265,44 @@ describe("failures", () => {
     expect((await fixture.standin.readRows(DCR_ID, streamOf(connector))).length).toBeGreaterThanOrEqual(
       progress.accepted,
     );
+  });
+
+  it("notBefore holds every call, compressed, until it resolves; one that rejects sends nothing, ahead of the retries", async () => {
+    const sink = sinkFor(fixture.standin, fixture.deadLetter, recordingLogger(), { maxBatchBytes: 5_000 });
+    const held = connectorFor(fixture.standin);
+    let open = () => {};
+    const sending = sink.send(held, events(30, 300), {
+      notBefore: new Promise<void>((resolve) => {
+        open = resolve;
+      }),
+    });
+    // Every batch was built and compressed, then waited: the stand-in answers the other calls meanwhile.
+    await sink.send(connectorFor(fixture.standin), events(1));
+    expect(callsTo(streamOf(held))).toEqual([]);
+    open();
+    expect(await sending).toMatchObject({ accepted: 30 });
+    expect(callsTo(streamOf(held)).length).toBeGreaterThan(1);
+
+    // An error the retry policy would take for a dropped connection, had it come after it.
+    const refused = connectorFor(fixture.standin);
+    const cause = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:10002"), { code: "ECONNREFUSED" });
+    const error = await sink
+      .send(refused, events(3), { notBefore: Promise.reject(cause) })
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(SinkDeliveryError);
+    expect((error as SinkDeliveryError).message).toContain("ECONNREFUSED 127.0.0.1:10002");
+    expect(callsTo(streamOf(refused))).toEqual([]);
+
+    const client = new (monitorIngestion().LogsIngestionClient)(
+      fixture.standin.endpoint,
+      fixture.standin.tokenCredential,
+    );
+    uploadCall(client, fixture.standin.endpoint);
+    const order = client.pipeline.getOrderedPolicies().map((policy) => policy.name);
+    const at = (name: string) => order.indexOf(name);
+    expect(at("GzippingPolicy")).toBeGreaterThanOrEqual(0);
+    expect(at("GzippingPolicy")).toBeLessThan(at(notBeforePolicyName));
+    expect(at(notBeforePolicyName)).toBeLessThan(at("defaultRetryPolicy"));
   });
 
   it("a connector without dcrConfig is a configuration error naming it", async () => {
