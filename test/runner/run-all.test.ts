@@ -11,7 +11,7 @@ import { runAll } from "../../src/runner/run-all.ts";
 import { createFolderDeadLetterStore } from "../../src/sink/dead-letter.ts";
 import { createLogsIngestionSink, type Sink } from "../../src/sink/logs-ingestion-sink.ts";
 import { standinClientOptions } from "../../src/sink/settings.ts";
-import type { Lease } from "../../src/state/index.ts";
+import type { Lease, WatermarkRow, WatermarkStore } from "../../src/state/index.ts";
 import { type JiraFake, jiraRecords, startJiraFake } from "../fakes/jira.ts";
 import { useAzurite } from "../support/azurite.ts";
 import { JIRA_PASSWORD, type Pipeline, startPipeline } from "./harness.ts";
@@ -192,35 +192,18 @@ describe("runAll", () => {
       deadLetter: createFolderDeadLetterStore(path.join(tmpdir(), "ccp-unused-dead-letter")),
     });
     let builtDuringFirstCommit: boolean | undefined;
-    const holdFirstCommit = (lease: Lease): Lease =>
-      new Proxy(lease, {
-        get(target, property) {
-          if (property !== "commitWindow") return Reflect.get(target, property, target);
-          const commit = Reflect.get(target, property, target) as Lease["commitWindow"];
-          return async (...args: Parameters<Lease["commitWindow"]>) => {
-            if (args[0].end.toISOString() !== "2026-01-01T00:50:00.000Z") return commit.apply(target, args);
-            builtDuringFirstCommit = await vi
-              .waitFor(() => expect(built).toBeGreaterThanOrEqual(3), { timeout: 10_000, interval: 5 })
-              .then(() => true)
-              .catch(() => false);
-            // Long enough for a call that did not wait to get on the wire.
-            await vi
-              .waitFor(() => expect(sent).toBeGreaterThanOrEqual(3), { timeout: 300, interval: 5 })
-              .catch(() => undefined);
-            const row = await commit.apply(target, args);
-            firstCommitLanded = true;
-            return row;
-          };
-        },
-      });
-    const store = new Proxy(base.store, {
-      get(target, property) {
-        if (property !== "acquireLease") return Reflect.get(target, property, target);
-        return async (...args: Parameters<typeof target.acquireLease>) => {
-          const lease = await target.acquireLease(...args);
-          return lease ? holdFirstCommit(lease) : lease;
-        };
-      },
+    const store = aroundCommit(base.store, "jira-audit", "2026-01-01T00:50:00.000Z", async (commit) => {
+      builtDuringFirstCommit = await vi
+        .waitFor(() => expect(built).toBeGreaterThanOrEqual(3), { timeout: 10_000, interval: 5 })
+        .then(() => true)
+        .catch(() => false);
+      // Long enough for a call that did not wait to get on the wire.
+      await vi
+        .waitFor(() => expect(sent).toBeGreaterThanOrEqual(3), { timeout: 300, interval: 5 })
+        .catch(() => undefined);
+      const row = await commit();
+      firstCommitLanded = true;
+      return row;
     });
     const summary = await runAll({ ...base, store, sink }, [p.connector], {
       budgetMs: 60_000,
@@ -246,33 +229,15 @@ describe("runAll", () => {
     };
     let intruder: Promise<boolean> | undefined;
     // Another runner takes the row over while window 1's commit waits for window 2's first send to be built.
-    const loseLeaseAtFirstCommit = (lease: Lease): Lease =>
-      new Proxy(lease, {
-        get(target, property) {
-          if (property !== "commitWindow") return Reflect.get(target, property, target);
-          const commit = Reflect.get(target, property, target) as Lease["commitWindow"];
-          return async (...args: Parameters<Lease["commitWindow"]>) => {
-            if (args[0].end.toISOString() === "2026-01-01T00:50:00.000Z") {
-              intruder ??= vi
-                .waitFor(() => expect(sentWindows.has("00:5")).toBe(true), { timeout: 10_000, interval: 5 })
-                .then(async () => {
-                  p.clock.advance(6 * 60_000);
-                  return (await p.store.acquireLease("jira-audit", "runner-b", 60_000)) !== undefined;
-                });
-              await intruder;
-            }
-            return commit.apply(target, args);
-          };
-        },
-      });
-    const store = new Proxy(base.store, {
-      get(target, property) {
-        if (property !== "acquireLease") return Reflect.get(target, property, target);
-        return async (...args: Parameters<typeof target.acquireLease>) => {
-          const lease = await target.acquireLease(...args);
-          return lease ? loseLeaseAtFirstCommit(lease) : lease;
-        };
-      },
+    const store = aroundCommit(base.store, "jira-audit", "2026-01-01T00:50:00.000Z", async (commit) => {
+      intruder ??= vi
+        .waitFor(() => expect(sentWindows.has("00:5")).toBe(true), { timeout: 10_000, interval: 5 })
+        .then(async () => {
+          p.clock.advance(6 * 60_000);
+          return (await p.store.acquireLease("jira-audit", "runner-b", 60_000)) !== undefined;
+        });
+      await intruder;
+      return commit();
     });
     const summary = await runAll({ ...base, store, sink: recordingSink }, [p.connector], {
       budgetMs: 60 * 60_000,
@@ -475,34 +440,12 @@ describe("runAll", () => {
     };
     let sentDuringLastCommit: boolean | undefined;
     // The first connector's last commit (00:55-01:00) waits until the second connector has sent, or 10 s.
-    const holdLastCommit = (lease: Lease): Lease =>
-      new Proxy(lease, {
-        get(target, property) {
-          if (property !== "commitWindow" && property !== "commitLastWindow")
-            return Reflect.get(target, property, target);
-          const commit = Reflect.get(target, property, target) as Lease["commitWindow"];
-          return async (...args: Parameters<Lease["commitWindow"]>) => {
-            if (args[0].end.toISOString() === "2026-01-01T01:00:00.000Z") {
-              sentDuringLastCommit ??= await vi
-                .waitFor(() => expect(sentFor.has("jira-second")).toBe(true), {
-                  timeout: 10_000,
-                  interval: 5,
-                })
-                .then(() => true)
-                .catch(() => false);
-            }
-            return commit.apply(target, args);
-          };
-        },
-      });
-    const store = new Proxy(base.store, {
-      get(target, property) {
-        if (property !== "acquireLease") return Reflect.get(target, property, target);
-        return async (...args: Parameters<typeof target.acquireLease>) => {
-          const lease = await target.acquireLease(...args);
-          return lease?.connectorId === "jira-audit" ? holdLastCommit(lease) : lease;
-        };
-      },
+    const store = aroundCommit(base.store, "jira-audit", "2026-01-01T01:00:00.000Z", async (commit) => {
+      sentDuringLastCommit ??= await vi
+        .waitFor(() => expect(sentFor.has("jira-second")).toBe(true), { timeout: 10_000, interval: 5 })
+        .then(() => true)
+        .catch(() => false);
+      return commit();
     });
     const summary = await runAll({ ...base, store, sink: recordingSink }, [p.connector, second], {
       budgetMs: 60_000,
@@ -583,3 +526,37 @@ describe("runAll", () => {
     expect((await p.store.get("jira-broken"))?.lastError).toMatch(/dcrConfig/);
   });
 });
+
+/**
+ * The store, with every lease of `connectorId` it hands out changed so that the commit of the window ending at
+ * `windowEnd` (either kind) goes through `around`, which writes it by calling `commit`.
+ */
+function aroundCommit(
+  store: WatermarkStore,
+  connectorId: string,
+  windowEnd: string,
+  around: (commit: () => Promise<WatermarkRow>) => Promise<WatermarkRow>,
+): WatermarkStore {
+  const wrap = (lease: Lease): Lease =>
+    new Proxy(lease, {
+      get(target, property) {
+        const member: unknown = Reflect.get(target, property, target);
+        if ((property !== "commitWindow" && property !== "commitLastWindow") || member === undefined)
+          return member;
+        const commit = member as Lease["commitWindow"];
+        return (...args: Parameters<Lease["commitWindow"]>) =>
+          args[0].end.toISOString() === windowEnd
+            ? around(() => commit.apply(target, args))
+            : commit.apply(target, args);
+      },
+    });
+  return new Proxy(store, {
+    get(target, property) {
+      if (property !== "acquireLease") return Reflect.get(target, property, target);
+      return async (...args: Parameters<WatermarkStore["acquireLease"]>) => {
+        const lease = await target.acquireLease(...args);
+        return lease?.connectorId === connectorId ? wrap(lease) : lease;
+      };
+    },
+  });
+}
