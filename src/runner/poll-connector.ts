@@ -289,10 +289,6 @@ export async function pollWindows(
         started = start(index, cursor, Promise.resolve(attempt));
       }
       const following = windows[index + 1];
-      let concluded = () => {};
-      const afterConcluded = new Promise<void>((resolve) => {
-        concluded = resolve;
-      });
       const polled = await pollWindow(deps, connector, lease, started, {
         // The window that starts right after this one's commit is marked in flight by that same write.
         startsNext: () =>
@@ -300,24 +296,19 @@ export async function pollWindows(
           (upcoming !== undefined || (!opensAhead && deps.clock.now() < options.deadline))
             ? following
             : undefined,
-        // Its first page on its way, it starts now; its sends wait for the commit (and, should the commit not
-        // have marked it, for its own beginWindow once this window is concluded).
+        // Its first page on its way, it starts now; its sends wait for the commit that marks it.
         committing: (commit, nextCursor) => {
           if (following === undefined || upcoming === undefined) return;
           next = start(
             index + 1,
             nextCursor,
-            commit.then((row) =>
-              sameWindow(row.windowInFlight, following)
-                ? row.windowAttempts
-                : afterConcluded.then(async () => (await lease.beginWindow(following)).windowAttempts),
-            ),
+            commit.then((row) => row.windowAttempts),
           );
         },
         last: following === undefined,
         releaseWithCommit: following === undefined && options.releaseWithLastCommit === true,
         onDelivered: options.onDelivered,
-      }).finally(concluded);
+      });
       begun = polled.begunNext;
       options.onWindow?.(polled.report);
       if (polled.report.outcome === "failed") {
@@ -458,7 +449,6 @@ async function pollWindow(
     })();
     if (begunNext !== undefined) ahead.committing(commit, delivery.cursor);
     row = await commit;
-    if (begunNext !== undefined && !sameWindow(row.windowInFlight, begunNext)) begunNext = undefined;
   }
   logWindow(deps.logger, connector, report);
   await observeWindow(deps, {
