@@ -61,7 +61,7 @@ function tracing(inner: HttpClient, exchanges: Exchange[]): HttpClient {
           request,
           status: response.status,
           ms: performance.now() - started,
-          bytes: response.body.length,
+          bytes: response.bytes,
         });
         return response;
       } catch (error) {
