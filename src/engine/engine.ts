@@ -150,8 +150,6 @@ export function createEngine(deps: EngineDeps): Engine {
       timeoutMs: requestConfig.timeoutInSeconds * 1000,
       retryCount: requestConfig.retryCount,
       ...(options.signal ? { signal: options.signal } : {}),
-      // Nothing declared compressed: a page arrives as text, never held whole as bytes too.
-      decodeText: !responseConfig.isGzipCompressed && responseConfig.compressionAlgo === undefined,
     };
 
     const base = buildRequest(connector, { window, templateVariables: auth.templateVariables });
@@ -213,7 +211,7 @@ export function createEngine(deps: EngineDeps): Engine {
       const next = session.next({ number, request, response, document, events, eventsSoFar });
       const cursor = session.cursor?.();
       return {
-        page: { number, events, bytes: response.bytes, ...(cursor !== undefined ? { cursor } : {}) },
+        page: { number, events, bytes: response.body.length, ...(cursor !== undefined ? { cursor } : {}) },
         next,
       };
     }

@@ -7,7 +7,6 @@
  * caller handles failures the same way. Error messages carry the method, a safe URL and a short body
  * excerpt; never header values.
  */
-import { StringDecoder } from "node:string_decoder";
 import { Agent, type Dispatcher, request } from "undici";
 import type { RequestConfig } from "../definition/schema.ts";
 import { systemClock } from "./clock.ts";
@@ -87,7 +86,14 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
       let failure: HttpStatusError | TimeoutError | NetworkError;
       let serverWaitMs: number | undefined;
       try {
-        const response = await sendOnce(req, headers, serialized?.payload, timeoutMs, url, sendOptions);
+        const response = await sendOnce(
+          req,
+          headers,
+          serialized?.payload,
+          timeoutMs,
+          url,
+          sendOptions.signal,
+        );
         if (response.status < 400) return response;
         const retryable = response.status === 408 || response.status === 429 || response.status >= 500;
         failure = new HttpStatusError(
@@ -128,7 +134,7 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
     payload: string | undefined,
     timeoutMs: number,
     url: () => string,
-    { signal: callerSignal, decodeText = false }: SendOptions,
+    callerSignal: AbortSignal | undefined,
   ): Promise<HttpResponse> {
     const timeout = AbortSignal.timeout(timeoutMs);
     const signal = callerSignal ? AbortSignal.any([callerSignal, timeout]) : timeout;
@@ -142,14 +148,8 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
       });
-      const responseHeaders = flattenHeaders(response.headers);
-      const plain = decodeText && (responseHeaders["content-encoding"] ?? "identity") === "identity";
-      return {
-        status: response.statusCode,
-        headers: responseHeaders,
-        ...(await readBody(response.body, plain)),
-        url: req.url,
-      };
+      const body = Buffer.from(await response.body.arrayBuffer());
+      return { status: response.statusCode, headers: flattenHeaders(response.headers), body, url: req.url };
     } catch (error) {
       if (callerSignal?.aborted) throw callerSignal.reason;
       const code = errorCode(error);
@@ -161,33 +161,6 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
   }
 
   return { send };
-}
-
-/**
- * A plain body is decoded to text chunk by chunk as it arrives, unless its first bytes are gzip's: a page is then
- * never gathered into one buffer, which, allocated and freed per page, left tens of MB of freed memory in the
- * allocator at the (c) bench's peak RSS. Any other body is read as bytes.
- */
-export async function readBody(
-  stream: AsyncIterable<Buffer>,
-  plain: boolean,
-): Promise<{ body: Buffer | string; bytes: number }> {
-  const chunks: Buffer[] = [];
-  const parts: string[] = [];
-  let decoder: StringDecoder | undefined;
-  let bytes = 0;
-  for await (const chunk of stream) {
-    if (bytes === 0 && plain && chunk.length >= 2 && !(chunk[0] === 0x1f && chunk[1] === 0x8b))
-      decoder = new StringDecoder("utf8");
-    bytes += chunk.length;
-    if (decoder) parts.push(decoder.write(chunk));
-    else chunks.push(chunk);
-  }
-  if (decoder) {
-    parts.push(decoder.end());
-    return { body: parts.join(""), bytes };
-  }
-  return { body: Buffer.concat(chunks, bytes), bytes };
 }
 
 /** Serializes the structured body; `undefined` when there is none. */

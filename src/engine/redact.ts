@@ -69,7 +69,7 @@ export function excerpt(body: Buffer | string, secrets: readonly string[] = [], 
     const head = [...body.subarray(0, 16)].map((byte) => byte.toString(16).padStart(2, "0")).join(" ");
     return `${body.length} bytes of binary data: ${head}${body.length > 16 ? " …" : ""}`;
   }
-  const text = typeof body === "string" ? body.slice(0, max * 4) : body.subarray(0, max * 4).toString("utf8");
+  const text = typeof body === "string" ? body : body.subarray(0, max * 4).toString("utf8");
   // Secrets are masked before the cut, since a secret cut in half would no longer match.
   const flat = printable(redact(text.replace(/[\t\n\r\v\f ]+/g, " ").trim(), secrets));
   return flat.length > max ? `${flat.slice(0, max)}…` : flat;

@@ -85,13 +85,13 @@ export function decodeBody(
   const fail = (problem: string, shown: Buffer | string = response.body) =>
     formatError(response, secrets, problem, shown);
 
-  let raw: Buffer | string;
+  let raw: Buffer;
   try {
     raw = decompress(config, response);
   } catch (error) {
     throw fail(`could not be decompressed (${(error as Error).message})`);
   }
-  const text = (typeof raw === "string" ? raw : raw.toString("utf8")).replace(/^\uFEFF/, "");
+  const text = raw.toString("utf8").replace(/^\uFEFF/, "");
   const document = parseDocument(config, text, (problem) => fail(problem, text));
 
   if (config.successStatusJsonPath) {
@@ -187,10 +187,8 @@ function kindOf(value: unknown): string {
   return `a ${typeof value}`;
 }
 
-function decompress(config: ResponseConfig, response: HttpResponse): Buffer | string {
+function decompress(config: ResponseConfig, response: HttpResponse): Buffer {
   const body = response.body;
-  // Decoded as it arrived: asked for only when the definition declares no compression (and it was not gzip).
-  if (typeof body === "string") return body;
   const encoding = (response.headers["content-encoding"] ?? "").toLowerCase();
   const isGzipBytes = body.length >= 2 && body[0] === 0x1f && body[1] === 0x8b;
   const gzip =

@@ -37,10 +37,7 @@ export interface HttpResponse {
   status: number;
   /** Lower-case header names; repeated headers joined with ", " except `link`, kept as sent. */
   headers: Record<string, string>;
-  /** The body's bytes, or its text when it was read with `SendOptions.decodeText` and was plain (`bodyText`). */
-  body: Buffer | string;
-  /** The body's size on the wire. */
-  bytes: number;
+  body: Buffer;
   /** The URL that was requested (for relative next links). */
   url: URL;
 }
@@ -52,11 +49,6 @@ export interface SendOptions {
   signal?: AbortSignal;
   /** Redacted from this request's errors on top of the client's own (credentials of this request). */
   secrets?: readonly string[];
-  /**
-   * A plain body (no Content-Encoding, not gzip bytes) is decoded to UTF-8 text as it arrives instead of being
-   * gathered into one buffer first; the engine asks for it when the connector's responses are not compressed.
-   */
-  decodeText?: boolean;
 }
 
 /** The engine's HTTP client (undici underneath): timeouts, retries with backoff, Retry-After, rate budget. */

@@ -1,4 +1,3 @@
-import { gzipSync } from "node:zlib";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   createFakeClock,
@@ -6,12 +5,10 @@ import {
   HttpStatusError,
   NetworkError,
   RateLimitedError,
-  readBody,
   TimeoutError,
 } from "../../src/engine/http.ts";
 import type { OutgoingRequest } from "../../src/engine/types.ts";
 import { type FakeServer, startFakeServer } from "../fakes/server.ts";
-import { collect, makeConnector, testEngine, windowOf } from "./connector.ts";
 
 let server: FakeServer;
 afterEach(async () => {
@@ -178,59 +175,5 @@ describe("createHttpClient", () => {
     expect(message).toContain("api_key=***&from=2026");
     expect(message).toContain("bad key ***");
     expect(message).not.toMatch(/test-api-key-9f8e|test-token-77aa/);
-  });
-});
-
-describe("response bodies", () => {
-  async function* arriving(...chunks: Buffer[]) {
-    yield* chunks;
-  }
-  const euro = Buffer.from("€"); // three bytes: e2 82 ac
-
-  it("decodes a plain body as it arrives, a character split between chunks intact, and counts its bytes", async () => {
-    const body = Buffer.concat([Buffer.from('[{"price":"'), euro, Buffer.from('5"}]')]);
-    const split = [body.subarray(0, 12), body.subarray(12, 13), body.subarray(13)];
-    expect(await readBody(arriving(...split), true)).toEqual({
-      body: '[{"price":"€5"}]',
-      bytes: body.length,
-    });
-  });
-
-  it("keeps bytes when the body starts as gzip, when its first chunk is too short to tell, or when not asked", async () => {
-    const gzipped = gzipSync("[]");
-    expect((await readBody(arriving(gzipped), true)).body).toEqual(gzipped);
-    expect((await readBody(arriving(euro.subarray(0, 1), euro.subarray(1)), true)).body).toEqual(euro);
-    expect(await readBody(arriving(euro), false)).toEqual({ body: euro, bytes: 3 });
-  });
-
-  it("reads text only for a body sent without Content-Encoding", async () => {
-    const compressed = gzipSync('{"ok":true}');
-    server = await startFakeServer((request) =>
-      request.path === "/encoded"
-        ? { body: compressed, headers: { "content-encoding": "gzip" } }
-        : { json: { ok: true } },
-    );
-    const http = createHttpClient();
-    const plain = await http.send(get("/plain"), { decodeText: true });
-    expect(plain.body).toBe('{"ok":true}');
-    const encoded = await http.send(get("/encoded"), { decodeText: true });
-    expect(encoded.body).toEqual(compressed);
-    expect(encoded.bytes).toBe(compressed.length);
-  });
-
-  it("still inflates gzip sent without Content-Encoding to a definition that declares no compression", async () => {
-    server = await startFakeServer(() => ({
-      body: gzipSync(JSON.stringify([{ id: 1 }, { id: 2 }])),
-      headers: { "content-type": "application/json" },
-    }));
-    const connector = makeConnector({
-      request: { apiEndpoint: `${server.origin}/events`, queryWindowInMin: 5 },
-      paging: { pagingType: "None" },
-      response: { eventsJsonPaths: ["$"] },
-    });
-    const pages = await collect(
-      testEngine().engine.pollWindow(connector, windowOf("2026-01-01T00:00:00Z", "2026-01-01T00:05:00Z")),
-    );
-    expect(pages.flatMap((page) => page.events)).toEqual([{ id: 1 }, { id: 2 }]);
   });
 });

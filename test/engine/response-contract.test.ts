@@ -15,7 +15,6 @@ const respond = (body: string | Buffer, headers: Record<string, string> = {}): H
   status: 200,
   headers: { "content-type": "application/json", ...headers },
   body: typeof body === "string" ? Buffer.from(body) : body,
-  bytes: Buffer.byteLength(body),
   url: new URL("https://api.example.test/v1/alerts"),
 });
 const decode = (fields: Record<string, unknown>, body: string | Buffer, headers?: Record<string, string>) =>

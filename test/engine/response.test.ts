@@ -8,7 +8,6 @@ const respond = (body: string | Buffer, headers: Record<string, string> = {}): H
   status: 200,
   headers: { "content-type": "application/json", ...headers },
   body: typeof body === "string" ? Buffer.from(body) : body,
-  bytes: Buffer.byteLength(body),
   url: new URL("https://api.example.test/logs?api_key=test-api-key-x"),
 });
 const config = (fields: Record<string, unknown>) =>

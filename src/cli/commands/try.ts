@@ -61,7 +61,7 @@ function tracing(inner: HttpClient, exchanges: Exchange[]): HttpClient {
           request,
           status: response.status,
           ms: performance.now() - started,
-          bytes: response.bytes,
+          bytes: response.body.length,
         });
         return response;
       } catch (error) {
