@@ -13,6 +13,7 @@ import { createEngine } from "../src/engine/engine.ts";
 import { createHttpClient } from "../src/engine/http.ts";
 import type { Engine } from "../src/engine/types.ts";
 import { createStandinTokenCredential } from "../src/local/ingestion-standin.ts";
+import { limitHeapGrowth } from "../src/runner/heap.ts";
 import { createJsonLogger } from "../src/runner/logger.ts";
 import { runAll } from "../src/runner/run-all.ts";
 import { createFolderDeadLetterStore } from "../src/sink/dead-letter.ts";
@@ -30,6 +31,8 @@ export interface Pipeline {
 /** Everything wired before the clock starts: loading definitions and creating the table is not polling. */
 export async function preparePipeline(spec: WorkerSpec): Promise<Pipeline> {
   const { workload } = spec;
+  // As createRuntime does at the start of every run (HEAP_GROWING_PERCENT's default).
+  limitHeapGrowth({});
   const name = `bench-${workload.paging}`;
   const prefix = `CCP_${name.toUpperCase().replace(/-/g, "_")}_`;
   const file = path.join(spec.connectorsDir, `${name}.json`);

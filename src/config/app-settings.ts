@@ -109,6 +109,13 @@ export const appSettings = [
     setInAzure: false,
   },
   {
+    name: "HEAP_GROWING_PERCENT",
+    default: "100",
+    description:
+      "How far V8 lets the JavaScript heap grow past what its last full collection left live before it collects again, in percent (`--heap-growing-percent`). 100 keeps a large window's peak memory near twice the live heap; 0 leaves it to V8, which grows it up to fourfold. Ignored when node was started with that flag.",
+    setInAzure: false,
+  },
+  {
     name: "POLL_MODE",
     default: "inline",
     description:

@@ -27,6 +27,7 @@ import {
   defaultLeaseOwner,
   type WatermarkStore,
 } from "../state/index.ts";
+import { limitHeapGrowth } from "./heap.ts";
 import { createJsonLogger, type LogLevel } from "./logger.ts";
 import type { RunAllOptions } from "./run-all.ts";
 import type { RunnerDeps } from "./types.ts";
@@ -53,6 +54,7 @@ export interface Runtime {
 
 export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const { env, rootDir } = options;
+  limitHeapGrowth(env);
   const clock = options.clock ?? systemClock;
   let secrets: readonly string[] = [];
   const logger = createJsonLogger(
