@@ -2,7 +2,7 @@
  * How far V8 lets the heap grow between full collections. V8 picks a factor of up to 4 over the heap a full
  * collection left live, from how cheap collections have been; on the pipeline's live heap (23–27 MB: the Azure SDKs,
  * zod, the definitions and the pages in flight) that let a 1M-event window peak at 227–239 MB in some runs. A factor
- * of 2 kept it at 171–175 MB for no measurable CPU (docs/benchmarks.md). Process-wide: it is set once, at start.
+ * of 2 kept it at 170–175 MB for no measurable CPU (docs/benchmarks.md). Process-wide; setting it again each run is harmless.
  */
 import { setFlagsFromString } from "node:v8";
 import { AppSettingError, type Env, readSetting } from "../config/app-settings.ts";
