@@ -102,9 +102,8 @@ export async function deliverWindow(
     stop.abort(new Error("another page of this window failed"));
   };
   const sending = new Set<Promise<void>>();
+  const sendOptions = options.notBefore === undefined ? { signal } : { signal, notBefore: options.notBefore };
   const startSend = (events: readonly unknown[]): void => {
-    const sendOptions =
-      options.notBefore === undefined ? { signal } : { signal, notBefore: options.notBefore };
     const send = deps.sink.send(connector, events, sendOptions).then((sent) => {
       counts.sent += sent.sent;
       counts.accepted += sent.accepted;
