@@ -3,7 +3,9 @@
  * The watermark moves only over windows whose every page the sink accepted; a failed window is retried from
  * its start; one failing connector never stops another.
  */
+import diagnostics_channel from "node:diagnostics_channel";
 import { readFile } from "node:fs/promises";
+import type { ClientRequest } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
@@ -215,6 +217,54 @@ describe("runAll", () => {
     expect(sentBeforeFirstCommit).toEqual([1, 2]);
     expect(summary.reports[0]).toMatchObject({ outcome: "caught-up", windowsCommitted: 3, accepted: 12 });
     expect(sourceIds(await p.rows())).toHaveLength(12);
+  });
+
+  it("puts a window's commit on the wire before it builds the next window's first upload", async () => {
+    const p = await start();
+    const base = p.deps();
+    // In order: each upload call as it is built, and each watermark write as its request starts.
+    const events: string[] = [];
+    const sink = createLogsIngestionSink({
+      credential: p.standin.tokenCredential,
+      clientOptions: standinClientOptions(p.standin.caCertPem, {
+        additionalPolicies: [
+          {
+            position: "perCall",
+            policy: {
+              name: "built",
+              sendRequest: (request, next) => {
+                events.push("upload built");
+                return next(request);
+              },
+            },
+          },
+        ],
+      }),
+      logger: base.logger,
+      deadLetter: createFolderDeadLetterStore(path.join(tmpdir(), "ccp-unused-dead-letter")),
+    });
+    const tableWrites = ({ request }: { request: ClientRequest }) => {
+      if (request.method === "PATCH") events.push("watermark written");
+    };
+    diagnostics_channel.subscribe("http.client.request.start", tableWrites as (message: unknown) => void);
+    try {
+      const summary = await runAll({ ...base, sink }, [p.connector], {
+        budgetMs: 60_000,
+        concurrency: 1,
+        ...LOOKBACK,
+      });
+      expect(summary.reports[0]).toMatchObject({ outcome: "caught-up", windowsCommitted: 3 });
+    } finally {
+      diagnostics_channel.unsubscribe("http.client.request.start", tableWrites as (message: unknown) => void);
+    }
+    // The lease; window 1's two calls; its commit, before window 2's first call is built (its rows wait for it).
+    expect(events.slice(0, 5)).toEqual([
+      "watermark written",
+      "upload built",
+      "upload built",
+      "watermark written",
+      "upload built",
+    ]);
   });
 
   it("sends nothing of the window started during a commit that fails, and leaves it for the next run", async () => {
