@@ -8,6 +8,8 @@
  * request is the one its generated `upload` operation builds: POST
  * `{endpoint}/dataCollectionRules/{ruleId}/streams/{stream}`, JSON, gzip-encoded, 204 on success.
  */
+
+import { constants, gzipSync } from "node:zlib";
 import type { HttpClient, PipelineRequest, PipelineResponse, RestError } from "@azure/core-rest-pipeline";
 import type { LogsIngestionClient } from "@azure/monitor-ingestion";
 import { coreRestPipeline } from "../config/azure-sdk.ts";
@@ -35,6 +37,9 @@ export type UploadCall = (
  */
 export const notBeforePolicyName = "ccpPollerNotBefore";
 
+/** The client's own policy that gzips every body (`@azure/monitor-ingestion`'s GZippingPolicy). */
+const clientGzipPolicyName = "GzippingPolicy";
+
 export function uploadCall(
   client: LogsIngestionClient,
   endpoint: string,
@@ -42,6 +47,7 @@ export function uploadCall(
 ): UploadCall {
   const base = endpoint.replace(/\/+$/, "");
   const notBefore = new WeakMap<PipelineRequest, Promise<unknown>>();
+  compressInPlace(client);
   client.pipeline.addPolicy(
     {
       name: notBeforePolicyName,
@@ -89,5 +95,30 @@ function serviceError(response: PipelineResponse): RestError {
     ...(code !== undefined ? { code } : {}),
     request: response.request,
     response,
+  });
+}
+
+/**
+ * The client gzips each body at zlib's default level on the libuv threadpool; this compresses it at the fastest
+ * level, on the spot. Measured (docs/benchmarks.md): 11-17 % less CPU per event in (a) and (c), and about 1 ms less
+ * per small window in (d), mostly the threadpool's hand-off on a busy machine; bodies come out about 12 % larger
+ * (the service meters rows, not wire bytes). Same name and place in the pipeline: before `notBefore`, so a held
+ * call is compressed while it waits.
+ */
+function compressInPlace(client: LogsIngestionClient): void {
+  const removed = client.pipeline.removePolicy({ name: clientGzipPolicyName });
+  if (removed.length !== 1) {
+    throw new Error(
+      `@azure/monitor-ingestion has no "${clientGzipPolicyName}" policy to replace; its bodies would be sent as they are or gzipped twice.`,
+    );
+  }
+  client.pipeline.addPolicy({
+    name: clientGzipPolicyName,
+    async sendRequest(request, next) {
+      // This module's calls carry their body as bytes.
+      if (request.body)
+        request.body = gzipSync(request.body as Uint8Array, { level: constants.Z_BEST_SPEED });
+      return next(request);
+    },
   });
 }

@@ -3,17 +3,20 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
+import { gunzipSync } from "node:zlib";
 import type { TokenCredential } from "@azure/identity";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { monitorIngestion } from "../../src/config/azure-sdk.ts";
 import { STANDIN_TOKEN } from "../../src/local/ingestion-standin.ts";
 import { SinkConfigurationError, SinkDeliveryError } from "../../src/sink/errors.ts";
 import { EVENT_ID_COLUMN } from "../../src/sink/rows.ts";
+import { standinClientOptions } from "../../src/sink/settings.ts";
 import { notBeforePolicyName, uploadCall } from "../../src/sink/upload-call.ts";
 import {
   connectorFor,
   DCR_ID,
   events,
+  FAST_RETRIES,
   recordingLogger,
   type StandinFixture,
   sinkFor,
@@ -109,6 +112,38 @@ describe("batching", () => {
     }
     const stored = await fixture.standin.readRows(DCR_ID, streamOf(connector));
     expect(stored.map((row) => row.id)).toEqual(page.map((event) => event.id));
+  });
+
+  it("compresses each body at zlib's fastest level, as one gzip member", async () => {
+    const bodies: Uint8Array[] = [];
+    const sink = sinkFor(fixture.standin, fixture.deadLetter, recordingLogger(), {
+      clientOptions: standinClientOptions(fixture.standin.caCertPem, {
+        retryOptions: FAST_RETRIES,
+        additionalPolicies: [
+          {
+            position: "perRetry",
+            policy: {
+              name: "wire",
+              sendRequest: (request, next) => {
+                bodies.push(request.body as Uint8Array);
+                return next(request);
+              },
+            },
+          },
+        ],
+      }),
+    });
+    const connector = connectorFor(fixture.standin);
+    const page = events(300, 500);
+
+    await sink.send(connector, page);
+
+    expect(bodies).toHaveLength(1);
+    const [body] = bodies as [Uint8Array];
+    // RFC 1952: magic 1f 8b, method 8 (deflate), and XFL 4, which zlib writes for its fastest level only.
+    expect([body[0], body[1], body[2], body[8]]).toEqual([0x1f, 0x8b, 8, 4]);
+    expect(JSON.parse(gunzipSync(body).toString("utf8"))).toHaveLength(300);
+    expect(callsTo(streamOf(connector))[0]?.status).toBe(204);
   });
 
   it("respects a smaller maxBatchBytes", async () => {
