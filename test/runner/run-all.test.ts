@@ -162,36 +162,15 @@ describe("runAll", () => {
     let sent = 0;
     let firstCommitLanded = false;
     const sentBeforeFirstCommit: number[] = [];
-    const sink = createLogsIngestionSink({
-      credential: p.standin.tokenCredential,
-      clientOptions: standinClientOptions(p.standin.caCertPem, {
-        additionalPolicies: [
-          // Before the client's gzip: the call is being built. After its retry policy: it goes on the wire.
-          {
-            position: "perCall",
-            policy: {
-              name: "built",
-              sendRequest: (request, next) => {
-                built += 1;
-                return next(request);
-              },
-            },
-          },
-          {
-            position: "perRetry",
-            policy: {
-              name: "sent",
-              sendRequest: (request, next) => {
-                sent += 1;
-                if (!firstCommitLanded) sentBeforeFirstCommit.push(sent);
-                return next(request);
-              },
-            },
-          },
-        ],
-      }),
-      logger: base.logger,
-      deadLetter: createFolderDeadLetterStore(path.join(tmpdir(), "ccp-unused-dead-letter")),
+    // Before the client's gzip: the call is being built. After its retry policy: it goes on the wire.
+    const sink = observedSink(p, {
+      perCall: () => {
+        built += 1;
+      },
+      perRetry: () => {
+        sent += 1;
+        if (!firstCommitLanded) sentBeforeFirstCommit.push(sent);
+      },
     });
     let builtDuringFirstCommit: boolean | undefined;
     const store = aroundCommit(base.store, "jira-audit", "2026-01-01T00:50:00.000Z", async (commit) => {
@@ -224,25 +203,7 @@ describe("runAll", () => {
     const base = p.deps();
     // In order: each upload call as it is built, and each watermark write as its request starts.
     const events: string[] = [];
-    const sink = createLogsIngestionSink({
-      credential: p.standin.tokenCredential,
-      clientOptions: standinClientOptions(p.standin.caCertPem, {
-        additionalPolicies: [
-          {
-            position: "perCall",
-            policy: {
-              name: "built",
-              sendRequest: (request, next) => {
-                events.push("upload built");
-                return next(request);
-              },
-            },
-          },
-        ],
-      }),
-      logger: base.logger,
-      deadLetter: createFolderDeadLetterStore(path.join(tmpdir(), "ccp-unused-dead-letter")),
-    });
+    const sink = observedSink(p, { perCall: () => events.push("upload built") });
     const tableWrites = ({ request }: { request: ClientRequest }) => {
       if (request.method === "PATCH") events.push("watermark written");
     };
@@ -581,6 +542,27 @@ describe("runAll", () => {
  * The store, with every lease of `connectorId` it hands out changed so that the commit of the window ending at
  * `windowEnd` (either kind) goes through `around`, which writes it by calling `commit`.
  */
+/** The real sink against the stand-in, calling back as each upload call passes that point of its pipeline. */
+function observedSink(p: Pipeline, on: Partial<Record<"perCall" | "perRetry", () => void>>): Sink {
+  return createLogsIngestionSink({
+    credential: p.standin.tokenCredential,
+    clientOptions: standinClientOptions(p.standin.caCertPem, {
+      additionalPolicies: Object.entries(on).map(([position, callback]) => ({
+        position: position as "perCall" | "perRetry",
+        policy: {
+          name: `observe-${position}`,
+          sendRequest: (request, next) => {
+            callback();
+            return next(request);
+          },
+        },
+      })),
+    }),
+    logger: p.deps().logger,
+    deadLetter: createFolderDeadLetterStore(path.join(tmpdir(), "ccp-unused-dead-letter")),
+  });
+}
+
 function aroundCommit(
   store: WatermarkStore,
   connectorId: string,
