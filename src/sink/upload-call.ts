@@ -1,14 +1,14 @@
 /**
  * One Logs Ingestion call whose body is the rows' JSON as already serialized (src/sink/rows.ts), sent through the
- * `LogsIngestionClient`'s own pipeline: its credential and scope, api-version, gzip, retry (429 after
- * `Retry-After`, 5xx and network errors with backoff), TLS options and logging all apply as they do to `upload`.
+ * `LogsIngestionClient`'s own pipeline: its credential and scope, api-version, retry (429 after `Retry-After`, 5xx
+ * and network errors with backoff), TLS options and logging all apply as they do to `upload`, and its gzip too, at
+ * zlib's fastest level (`compressInPlace` below).
  *
  * Why not `upload`: it takes row objects and serializes every row twice (once to size its chunks, once for the
  * body), about a fifth of the pipeline's CPU, and its public API has no way to pass bytes already made. The
  * request is the one its generated `upload` operation builds: POST
  * `{endpoint}/dataCollectionRules/{ruleId}/streams/{stream}`, JSON, gzip-encoded, 204 on success.
  */
-
 import { constants, gzipSync } from "node:zlib";
 import type { HttpClient, PipelineRequest, PipelineResponse, RestError } from "@azure/core-rest-pipeline";
 import type { LogsIngestionClient } from "@azure/monitor-ingestion";
