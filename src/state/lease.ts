@@ -87,8 +87,16 @@ export interface LeaseContext {
   /** The row with status and lag worked out for `now`. */
   derive(row: WatermarkRow, now: Date): WatermarkRow;
   requireRow(connectorId: string): Promise<{ row: WatermarkRow; etag: string }>;
-  /** The new etag, or undefined when the stored row no longer has `etag` (412) or is gone (404). */
-  writeIfUnchanged(row: WatermarkRow, etag: string, what: string): Promise<string | undefined>;
+  /**
+   * The new etag, or undefined when the stored row no longer has `etag` (412) or is gone (404). `leaseHeld`: the
+   * lease goes on after this write (its next write may then send only the columns that change).
+   */
+  writeIfUnchanged(
+    row: WatermarkRow,
+    etag: string,
+    what: string,
+    leaseHeld?: boolean,
+  ): Promise<string | undefined>;
   /**
    * Hands over a history row to be written behind the watermark write it follows, off the window's path, with
    * others of the connector in one call; `now`: start writing the rows held so far (the last write of a run, so
@@ -141,7 +149,12 @@ export function openLease(
       leaseUntil: leaseTtlMs === "release" ? undefined : new Date(now.getTime() + leaseTtlMs),
       updatedAt: now,
     };
-    const newEtag = await writeIfUnchanged(next, etag, `${what} for "${connectorId}"`);
+    const newEtag = await writeIfUnchanged(
+      next,
+      etag,
+      `${what} for "${connectorId}"`,
+      leaseTtlMs !== "release",
+    );
     if (newEtag === undefined) {
       ended = "lost";
       onLost?.();

@@ -14,11 +14,13 @@ import {
   limits,
   type RegisteredConnector,
   StateValueTooLargeError,
+  type WatermarkRow,
   type WatermarkStore,
   type WatermarkStoreOptions,
   type WindowCounts,
   WindowNotContiguousError,
 } from "../../src/state/index.ts";
+import { rowToEntity } from "../../src/state/row.ts";
 import { freshTableClient, useAzurite } from "../support/azurite.ts";
 
 const azurite = useAzurite();
@@ -392,6 +394,52 @@ describe("lease", () => {
     }
     expect(await state.acquireLease("busy", "runner-b", minutes(2))).toBeUndefined();
     expect(lease?.until).toEqual(new Date(clock.now().getTime() + minutes(2)));
+  });
+
+  it("sends only the columns that changed after its first write, leaving the row every column would", async () => {
+    const { tableClient, clock, store } = await freshTable();
+    // The columns of each Merge, as the table client sends it.
+    const merges: string[][] = [];
+    tableClient.pipeline.addPolicy(
+      {
+        name: "record-merges",
+        sendRequest(request, next) {
+          if (request.method === "PATCH") merges.push(Object.keys(JSON.parse(String(request.body))));
+          return next(request);
+        },
+      },
+      { afterPhase: "Sign" },
+    );
+    const state = store();
+    await state.register(connector("thrifty"));
+    const lease = await state.acquireLease("thrifty", "runner-a", minutes(10));
+    clock.advance(minutes(1));
+    await lease?.commitWindow(nthWindow(0), counts(3), undefined, nthWindow(1));
+    clock.advance(minutes(1));
+    await lease?.commitWindow(nthWindow(1), counts(4));
+    await lease?.release();
+
+    expect(merges).toHaveLength(4);
+    // The lease's first write knows the stored row only by its etag: every column.
+    expect(merges[0]).toEqual(expect.arrayContaining(["DefinitionFile", "WindowMinutes", "LeaseOwner"]));
+    // After it, what moved: not the definition or window sizes again.
+    for (const columns of merges.slice(1)) {
+      expect(columns).toEqual(expect.arrayContaining(["PartitionKey", "RowKey"]));
+      expect(columns).not.toContain("DefinitionFile");
+      expect(columns).not.toContain("WindowMinutes");
+    }
+    expect(merges[1]).toEqual(
+      expect.arrayContaining(["CommittedThrough", "WindowInFlight", "TotalAccepted"]),
+    );
+    // The release: the lease's two columns (nothing else changed since the last commit).
+    expect(merges[3]).toEqual(["PartitionKey", "RowKey", "LeaseOwner", "LeaseUntil"]);
+    // Column for column, the stored row is what writing every column each time would have left.
+    const stored = await tableClient.getEntity<Record<string, unknown>>("connector", "thrifty");
+    const row = await state.get("thrifty");
+    expect(row).toMatchObject({ committedThrough: nthWindow(1).end, leaseOwner: undefined });
+    for (const [column, value] of Object.entries(rowToEntity(row as WatermarkRow, clock.now()))) {
+      expect(stored[column], column).toEqual(value);
+    }
   });
 
   it("turns a 412 into LeaseLostError when someone else wrote the row in between", async () => {
