@@ -267,10 +267,10 @@ function countValue(value: number): number | { value: number; type: "Double" } {
 
 const isoOrEmpty = (date: Date | undefined): string => date?.toISOString() ?? "";
 
-/** The row as stored: every column, in an order that reads well top to bottom. */
 /** A watermark row as its table entity: the keys and one value per column. */
 export type WatermarkEntity = Record<string, TableEntityValue> & { partitionKey: string; rowKey: string };
 
+/** The row as stored: every column, in an order that reads well top to bottom. */
 export function rowToEntity(
   row: WatermarkRow,
   now: Date,
