@@ -6,10 +6,10 @@
  * writes carry the etag of its last write; a 412 means someone else (another runner, an operator's reset) wrote
  * since, and becomes a `LeaseLostError`. Operator commands re-read and retry on a 412 instead.
  *
- * A lease's writes after its first carry only the columns that changed: the etag they are guarded by is that of
- * the lease's own last write, so the stored row is exactly what that write left, and a Merge of the changes leaves
- * the same row as a Merge of every column (a smaller request for the SDK to build and the table to apply, on
- * every window's commit).
+ * A lease's writes carry only the columns that changed: the etag each is guarded by is that of the row as `register`
+ * just read or created it, or as the lease's own last write left it, so the stored row is exactly that row, and a
+ * Merge of the changes leaves the same row as a Merge of every column (a smaller request for the SDK to build and the
+ * table to apply, on every window's commit).
  */
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
@@ -129,13 +129,15 @@ export function createWatermarkStore(options: WatermarkStoreOptions): WatermarkS
     ...deriveStatus(row, now, policy),
   });
 
-  async function fetchRow(connectorId: string): Promise<{ row: WatermarkRow; etag: string } | undefined> {
+  async function fetchRow(
+    connectorId: string,
+  ): Promise<{ row: WatermarkRow; etag: string; entity: StoredEntity } | undefined> {
     assertKeyPart(connectorId, "Connector id");
     try {
       const entity = await tableCall(tableUrl, `read the watermark of "${connectorId}"`, () =>
         tableClient.getEntity(watermarkPartition, connectorId),
       );
-      return { row: entityToRow(entity, clock.now(), policy), etag: entity.etag };
+      return { row: entityToRow(entity, clock.now(), policy), etag: entity.etag, entity };
     } catch (error) {
       if (tableStatus(error) === 404) return undefined;
       throw error;
@@ -152,8 +154,11 @@ export function createWatermarkStore(options: WatermarkStoreOptions): WatermarkS
     return found;
   }
 
-  /** Per connector, what a held lease's last write stored and the etag that write got back. */
-  const lastWritten = new Map<string, { etag: string; entity: WatermarkEntity }>();
+  /**
+   * Per connector, the row as stored under one etag: as `register` read or created it, or as a held lease's last
+   * write left it. The next write guarded by that etag sends only the columns that differ from it.
+   */
+  const knownRows = new Map<string, { etag: string; entity: StoredEntity }>();
 
   /**
    * Writes `row` only if the stored row still has `etag`; returns the new etag, or undefined on 412/404.
@@ -166,8 +171,8 @@ export function createWatermarkStore(options: WatermarkStoreOptions): WatermarkS
     leaseHeld = false,
   ): Promise<string | undefined> {
     const entity = rowToEntity(row, clock.now(), policy);
-    const before = lastWritten.get(row.connectorId);
-    lastWritten.delete(row.connectorId);
+    const before = knownRows.get(row.connectorId);
+    knownRows.delete(row.connectorId);
     const changes = before?.etag === etag ? changedColumns(before.entity, entity) : entity;
     try {
       const response = await tableCall(tableUrl, what, () =>
@@ -176,7 +181,7 @@ export function createWatermarkStore(options: WatermarkStoreOptions): WatermarkS
       if (response.etag === undefined) {
         throw new StateError(`Table Storage returned no etag after trying to ${what}.`);
       }
-      if (leaseHeld) lastWritten.set(row.connectorId, { etag: response.etag, entity });
+      if (leaseHeld) knownRows.set(row.connectorId, { etag: response.etag, entity });
       return response.etag;
     } catch (error) {
       const status = tableStatus(error);
@@ -308,11 +313,15 @@ export function createWatermarkStore(options: WatermarkStoreOptions): WatermarkS
           updatedAt: now,
         };
         try {
+          const entity = rowToEntity(fresh, now, policy);
           const { etag } = await tableCall(tableUrl, `create the watermark row of "${connector.id}"`, () =>
-            tableClient.createEntity(rowToEntity(fresh, now, policy)),
+            tableClient.createEntity(entity),
           );
           const created = derive(fresh, now);
-          if (etag !== undefined) registered.set(connector.id, { row: created, etag });
+          if (etag !== undefined) {
+            registered.set(connector.id, { row: created, etag });
+            knownRows.set(connector.id, { etag, entity });
+          }
           return created;
         } catch (error) {
           if (tableStatus(error) !== 409) throw error;
@@ -345,6 +354,9 @@ export function createWatermarkStore(options: WatermarkStoreOptions): WatermarkS
         stored,
       );
       registered.set(connector.id, current);
+      // Unchanged: the row as read.
+      if (stored?.etag === current.etag)
+        knownRows.set(connector.id, { etag: stored.etag, entity: stored.entity });
       return current.row;
     },
 
@@ -454,8 +466,11 @@ export function createWatermarkStore(options: WatermarkStoreOptions): WatermarkS
   };
 }
 
+/** A watermark row as read or written; a column read back with an Edm type the row does not write never compares equal. */
+type StoredEntity = Readonly<Record<string, unknown>>;
+
 /** The keys and every column whose value differs from what `stored` holds. */
-function changedColumns(stored: WatermarkEntity, next: WatermarkEntity): WatermarkEntity {
+function changedColumns(stored: StoredEntity, next: WatermarkEntity): WatermarkEntity {
   const changes: WatermarkEntity = { partitionKey: next.partitionKey, rowKey: next.rowKey };
   for (const [column, value] of Object.entries(next)) {
     if (stored[column] !== value) changes[column] = value;

@@ -396,7 +396,7 @@ describe("lease", () => {
     expect(lease?.until).toEqual(new Date(clock.now().getTime() + minutes(2)));
   });
 
-  it("sends only the columns that changed after its first write, leaving the row every column would", async () => {
+  it("sends only the columns that changed since register read or wrote the row, leaving the row every column would", async () => {
     const { tableClient, clock, store } = await freshTable();
     // The columns of each Merge, as the table client sends it.
     const merges: string[][] = [];
@@ -410,36 +410,54 @@ describe("lease", () => {
       },
       { afterPhase: "Sign" },
     );
-    const state = store();
-    await state.register(connector("thrifty"));
-    const lease = await state.acquireLease("thrifty", "runner-a", minutes(10));
+    const unchanged = ["DefinitionFile", "DefinitionHash", "WindowMinutes", "DelayMinutes", "ConnectorId"];
+    const expectStoredAsFull = async () => {
+      const stored = await tableClient.getEntity<Record<string, unknown>>("connector", "thrifty");
+      const row = (await store().get("thrifty")) as WatermarkRow;
+      for (const [column, value] of Object.entries(rowToEntity(row, clock.now()))) {
+        expect(stored[column], column).toEqual(value);
+      }
+      return row;
+    };
+
+    // A first run: register creates the row, the lease's writes follow it.
+    const first = store();
+    await first.register(connector("thrifty"));
+    const lease = await first.acquireLease("thrifty", "runner-a", minutes(10));
     clock.advance(minutes(1));
     await lease?.commitWindow(nthWindow(0), counts(3), undefined, nthWindow(1));
     clock.advance(minutes(1));
     await lease?.commitWindow(nthWindow(1), counts(4));
     await lease?.release();
+    expect(await expectStoredAsFull()).toMatchObject({
+      committedThrough: nthWindow(1).end,
+      leaseOwner: undefined,
+    });
 
-    expect(merges).toHaveLength(4);
-    // The lease's first write knows the stored row only by its etag: every column.
-    expect(merges[0]).toEqual(expect.arrayContaining(["DefinitionFile", "WindowMinutes", "LeaseOwner"]));
-    // After it, what moved: not the definition or window sizes again.
-    for (const columns of merges.slice(1)) {
-      expect(columns).toEqual(expect.arrayContaining(["PartitionKey", "RowKey"]));
-      expect(columns).not.toContain("DefinitionFile");
-      expect(columns).not.toContain("WindowMinutes");
+    // The next run, in another process: register reads the row, and the lease's first write follows that.
+    clock.advance(minutes(5));
+    const second = store();
+    await second.register(connector("thrifty"));
+    const again = await second.acquireLease("thrifty", "runner-b", minutes(10));
+    await again?.commitLastWindow?.(nthWindow(2), counts(5));
+    expect(await expectStoredAsFull()).toMatchObject({
+      committedThrough: nthWindow(2).end,
+      leaseOwner: undefined,
+    });
+
+    expect(merges).toHaveLength(6);
+    for (const columns of merges) {
+      expect(columns.slice(0, 2)).toEqual(["PartitionKey", "RowKey"]);
+      for (const column of unchanged) expect(columns).not.toContain(column);
     }
+    // Each lease's first write: the lease's columns, not the whole row.
+    expect(merges[0]).toEqual(expect.arrayContaining(["LeaseOwner", "LeaseUntil"]));
+    expect(merges[4]).toEqual(expect.arrayContaining(["LeaseOwner", "LeaseUntil", "UpdatedAt"]));
     expect(merges[1]).toEqual(
       expect.arrayContaining(["CommittedThrough", "WindowInFlight", "TotalAccepted"]),
     );
-    // The release: the lease's two columns (nothing else changed since the last commit).
+    // The first run's release: the lease's two columns (nothing else changed since its last commit).
     expect(merges[3]).toEqual(["PartitionKey", "RowKey", "LeaseOwner", "LeaseUntil"]);
-    // Column for column, the stored row is what writing every column each time would have left.
-    const stored = await tableClient.getEntity<Record<string, unknown>>("connector", "thrifty");
-    const row = await state.get("thrifty");
-    expect(row).toMatchObject({ committedThrough: nthWindow(1).end, leaseOwner: undefined });
-    for (const [column, value] of Object.entries(rowToEntity(row as WatermarkRow, clock.now()))) {
-      expect(stored[column], column).toEqual(value);
-    }
   });
 
   it("turns a 412 into LeaseLostError when someone else wrote the row in between", async () => {
