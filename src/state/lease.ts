@@ -16,6 +16,8 @@ import {
   lagMinutesAt,
   limits,
   limitText,
+  type StoredEntity,
+  type StoredRow,
   sameWindow,
   type WatermarkRow,
   type WindowCounts,
@@ -86,17 +88,12 @@ export interface LeaseContext {
   clock: Pick<Clock, "now">;
   /** The row with status and lag worked out for `now`. */
   derive(row: WatermarkRow, now: Date): WatermarkRow;
-  requireRow(connectorId: string): Promise<{ row: WatermarkRow; etag: string }>;
+  requireRow(connectorId: string): Promise<StoredRow>;
   /**
-   * The new etag, or undefined when the stored row no longer has `etag` (412) or is gone (404). `leaseHeld`: the
-   * lease goes on after this write (its next write may then send only the columns that change).
+   * Writes `row` over `stored` (only the columns that differ) if the table still holds it: the entity as now stored,
+   * or undefined when the row no longer has `stored.etag` (412) or is gone (404).
    */
-  writeIfUnchanged(
-    row: WatermarkRow,
-    etag: string,
-    what: string,
-    leaseHeld?: boolean,
-  ): Promise<string | undefined>;
+  writeIfUnchanged(row: WatermarkRow, stored: StoredEntity, what: string): Promise<StoredEntity | undefined>;
   /**
    * Hands over a history row to be written behind the watermark write it follows, off the window's path, with
    * others of the connector in one call; `now`: start writing the rows held so far (the last write of a run, so
@@ -117,11 +114,13 @@ export function openLease(
   connectorId: string,
   owner: string,
   ttlMs: number,
-  initial: { row: WatermarkRow; etag: string },
+  initial: StoredRow,
   secrets: readonly string[],
 ): Lease {
   const { clock, derive, requireRow, writeIfUnchanged, recordHistory, redactError } = context;
-  let { row, etag } = initial;
+  let row = initial.row;
+  /** What the table holds under the etag the next write carries. */
+  let stored: StoredEntity = { etag: initial.etag, entity: initial.entity };
   /** Once lost or released, the lease never writes again (but a health note after `commitLastWindow`). */
   let ended: "lost" | "released" | undefined;
   /** `commitLastWindow` released the lease; `prune`: it reset HistoryRowsSincePrune, so `release` prunes. */
@@ -149,18 +148,13 @@ export function openLease(
       leaseUntil: leaseTtlMs === "release" ? undefined : new Date(now.getTime() + leaseTtlMs),
       updatedAt: now,
     };
-    const newEtag = await writeIfUnchanged(
-      next,
-      etag,
-      `${what} for "${connectorId}"`,
-      leaseTtlMs !== "release",
-    );
-    if (newEtag === undefined) {
+    const written = await writeIfUnchanged(next, stored, `${what} for "${connectorId}"`);
+    if (written === undefined) {
       ended = "lost";
       onLost?.();
       throw endedError();
     }
-    etag = newEtag;
+    stored = written;
     row = derive(next, now);
     return row;
   }
@@ -255,7 +249,7 @@ export function openLease(
     async read() {
       if (ended) throw endedError();
       const current = await requireRow(connectorId);
-      if (current.etag !== etag) {
+      if (current.etag !== stored.etag) {
         ended = "lost";
         throw endedError();
       }
@@ -356,10 +350,12 @@ export function openLease(
           historyRowsSincePrune: prune ? 0 : row.historyRowsSincePrune,
         };
         // A 412 here means someone else owns the row already: nothing left to give up.
-        const newEtag = await writeIfUnchanged(released, etag, `release the lease of "${connectorId}"`);
-        ended = newEtag === undefined ? "lost" : "released";
-        if (newEtag !== undefined) row = derive(released, now);
-        else prune = false;
+        const written = await writeIfUnchanged(released, stored, `release the lease of "${connectorId}"`);
+        ended = written === undefined ? "lost" : "released";
+        if (written !== undefined) {
+          stored = written;
+          row = derive(released, now);
+        } else prune = false;
       }
       await context.flushHistory(connectorId);
       if (prune) await context.pruneHistory(connectorId);

@@ -270,6 +270,21 @@ const isoOrEmpty = (date: Date | undefined): string => date?.toISOString() ?? ""
 /** A watermark row as its table entity: the keys and one value per column. */
 export type WatermarkEntity = Record<string, TableEntityValue> & { partitionKey: string; rowKey: string };
 
+/**
+ * The entity stored under `etag`, as read or as written. A write guarded by that etag sends only the columns that
+ * differ from it: the stored row is exactly this one, so a Merge of the changes leaves what a Merge of every column
+ * would. (A column read back with an Edm type the row does not write never compares equal, so it is sent.)
+ */
+export interface StoredEntity {
+  etag: string;
+  entity: Readonly<Record<string, unknown>>;
+}
+
+/** A row as read or written, with the entity and etag it is stored as. */
+export interface StoredRow extends StoredEntity {
+  row: WatermarkRow;
+}
+
 /** The row as stored: every column, in an order that reads well top to bottom. */
 export function rowToEntity(
   row: WatermarkRow,

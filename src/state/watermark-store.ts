@@ -6,10 +6,8 @@
  * writes carry the etag of its last write; a 412 means someone else (another runner, an operator's reset) wrote
  * since, and becomes a `LeaseLostError`. Operator commands re-read and retry on a 412 instead.
  *
- * A lease's writes carry only the columns that changed: the etag each is guarded by is that of the row as `register`
- * just read or created it, or as the lease's own last write left it, so the stored row is exactly that row, and a
- * Merge of the changes leaves the same row as a Merge of every column (a smaller request for the SDK to build and the
- * table to apply, on every window's commit).
+ * Each write carries only the columns that changed since the entity stored under the etag it is guarded by (row.ts,
+ * `StoredEntity`): a smaller request for the SDK to build and the table to apply, on every window's commit.
  */
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
@@ -38,6 +36,8 @@ import {
   limitText,
   rowToEntity,
   type StatusPolicy,
+  type StoredEntity,
+  type StoredRow,
   sameWindow,
   type WatermarkEntity,
   type WatermarkRow,
@@ -129,9 +129,7 @@ export function createWatermarkStore(options: WatermarkStoreOptions): WatermarkS
     ...deriveStatus(row, now, policy),
   });
 
-  async function fetchRow(
-    connectorId: string,
-  ): Promise<{ row: WatermarkRow; etag: string; entity: StoredEntity } | undefined> {
+  async function fetchRow(connectorId: string): Promise<StoredRow | undefined> {
     assertKeyPart(connectorId, "Connector id");
     try {
       const entity = await tableCall(tableUrl, `read the watermark of "${connectorId}"`, () =>
@@ -144,7 +142,7 @@ export function createWatermarkStore(options: WatermarkStoreOptions): WatermarkS
     }
   }
 
-  async function requireRow(connectorId: string): Promise<{ row: WatermarkRow; etag: string }> {
+  async function requireRow(connectorId: string): Promise<StoredRow> {
     const found = await fetchRow(connectorId);
     if (found === undefined) {
       throw new ConnectorNotRegisteredError(
@@ -155,34 +153,23 @@ export function createWatermarkStore(options: WatermarkStoreOptions): WatermarkS
   }
 
   /**
-   * Per connector, the row as stored under one etag: as `register` read or created it, or as a held lease's last
-   * write left it. The next write guarded by that etag sends only the columns that differ from it.
-   */
-  const knownRows = new Map<string, { etag: string; entity: StoredEntity }>();
-
-  /**
-   * Writes `row` only if the stored row still has `etag`; returns the new etag, or undefined on 412/404.
-   * `leaseHeld`: the lease goes on after this write, so its next write may send only what changes.
+   * Writes `row` over `stored` (only the columns that differ) if the table still holds it; returns the entity as
+   * now stored, or undefined on 412/404.
    */
   async function writeIfUnchanged(
     row: WatermarkRow,
-    etag: string,
+    stored: StoredEntity,
     what: string,
-    leaseHeld = false,
-  ): Promise<string | undefined> {
+  ): Promise<StoredEntity | undefined> {
     const entity = rowToEntity(row, clock.now(), policy);
-    const before = knownRows.get(row.connectorId);
-    knownRows.delete(row.connectorId);
-    const changes = before?.etag === etag ? changedColumns(before.entity, entity) : entity;
     try {
       const response = await tableCall(tableUrl, what, () =>
-        tableClient.updateEntity(changes, "Merge", { etag }),
+        tableClient.updateEntity(changedColumns(stored.entity, entity), "Merge", { etag: stored.etag }),
       );
       if (response.etag === undefined) {
         throw new StateError(`Table Storage returned no etag after trying to ${what}.`);
       }
-      if (leaseHeld) knownRows.set(row.connectorId, { etag: response.etag, entity });
-      return response.etag;
+      return { etag: response.etag, entity };
     } catch (error) {
       const status = tableStatus(error);
       if (status === 412 || status === 404) return undefined;
@@ -198,16 +185,16 @@ export function createWatermarkStore(options: WatermarkStoreOptions): WatermarkS
     connectorId: string,
     what: string,
     change: (row: WatermarkRow, now: Date) => WatermarkRow | undefined,
-    known?: { row: WatermarkRow; etag: string },
-  ): Promise<{ row: WatermarkRow; etag: string }> {
+    known?: StoredRow,
+  ): Promise<StoredRow> {
     for (let attempt = 1; ; attempt += 1) {
-      const { row, etag } = (attempt === 1 ? known : undefined) ?? (await requireRow(connectorId));
+      const current = (attempt === 1 ? known : undefined) ?? (await requireRow(connectorId));
       const now = clock.now();
-      const next = change(row, now);
-      if (next === undefined) return { row, etag };
+      const next = change(current.row, now);
+      if (next === undefined) return current;
       const stamped = { ...next, updatedAt: now };
-      const newEtag = await writeIfUnchanged(stamped, etag, what);
-      if (newEtag !== undefined) return { row: derive(stamped, now), etag: newEtag };
+      const written = await writeIfUnchanged(stamped, current, what);
+      if (written !== undefined) return { row: derive(stamped, now), ...written };
       if (attempt >= conflictRetries) {
         throw new StateError(
           `Could not ${what}: the row kept changing under ${conflictRetries} attempts (runners busy?). Try again.`,
@@ -264,7 +251,7 @@ export function createWatermarkStore(options: WatermarkStoreOptions): WatermarkS
    * The row `register` just read or created, so the lease taken right after needs no read of its own. Used
    * once; a stale one costs a 412 and a fresh read, never a wrong decision (see acquireLease).
    */
-  const registered = new Map<string, { row: WatermarkRow; etag: string }>();
+  const registered = new Map<string, StoredRow>();
 
   const leaseContext: LeaseContext = {
     clock,
@@ -318,10 +305,7 @@ export function createWatermarkStore(options: WatermarkStoreOptions): WatermarkS
             tableClient.createEntity(entity),
           );
           const created = derive(fresh, now);
-          if (etag !== undefined) {
-            registered.set(connector.id, { row: created, etag });
-            knownRows.set(connector.id, { etag, entity });
-          }
+          if (etag !== undefined) registered.set(connector.id, { row: created, etag, entity });
           return created;
         } catch (error) {
           if (tableStatus(error) !== 409) throw error;
@@ -354,9 +338,6 @@ export function createWatermarkStore(options: WatermarkStoreOptions): WatermarkS
         stored,
       );
       registered.set(connector.id, current);
-      // Unchanged: the row as read.
-      if (stored?.etag === current.etag)
-        knownRows.set(connector.id, { etag: stored.etag, entity: stored.entity });
       return current.row;
     },
 
@@ -385,7 +366,8 @@ export function createWatermarkStore(options: WatermarkStoreOptions): WatermarkS
       registered.delete(connectorId);
       // The row register just read is tried first; only a fresh read may say "held by another" or "lost the race".
       for (const snapshot of known === undefined ? [undefined] : [known, undefined]) {
-        const { row, etag } = snapshot ?? (await requireRow(connectorId));
+        const current = snapshot ?? (await requireRow(connectorId));
+        const { row } = current;
         const now = clock.now();
         const heldByOther = leaseHeldByAnother(row, owner, now);
         if (heldByOther && snapshot !== undefined) continue;
@@ -412,14 +394,14 @@ export function createWatermarkStore(options: WatermarkStoreOptions): WatermarkS
                 windowAttempts: sameWindow(row.windowInFlight, first) ? row.windowAttempts + 1 : 1,
               }),
         };
-        const newEtag = await writeIfUnchanged(leased, etag, `acquire the lease of "${connectorId}"`, true);
-        if (newEtag === undefined) continue; // Changed since it was read: another runner may have won the race.
+        const written = await writeIfUnchanged(leased, current, `acquire the lease of "${connectorId}"`);
+        if (written === undefined) continue; // Changed since it was read: another runner may have won the race.
         return openLease(
           leaseContext,
           connectorId,
           owner,
           ttlMs,
-          { row: derive(leased, now), etag: newEtag },
+          { row: derive(leased, now), ...written },
           leaseOptions.secrets ?? [],
         );
       }
@@ -466,11 +448,8 @@ export function createWatermarkStore(options: WatermarkStoreOptions): WatermarkS
   };
 }
 
-/** A watermark row as read or written; a column read back with an Edm type the row does not write never compares equal. */
-type StoredEntity = Readonly<Record<string, unknown>>;
-
 /** The keys and every column whose value differs from what `stored` holds. */
-function changedColumns(stored: StoredEntity, next: WatermarkEntity): WatermarkEntity {
+function changedColumns(stored: StoredEntity["entity"], next: WatermarkEntity): WatermarkEntity {
   const changes: WatermarkEntity = { partitionKey: next.partitionKey, rowKey: next.rowKey };
   for (const [column, value] of Object.entries(next)) {
     if (stored[column] !== value) changes[column] = value;
