@@ -115,12 +115,8 @@ export async function prepareConnector(
   };
   const registered = await deps.store.register(connector);
   report.committedThrough = registered.committedThrough;
-  if (registered.disabledReason !== "") return { report: { ...report, outcome: "disabled" } };
-  if (registered.notBefore !== undefined && deps.clock.now() < registered.notBefore) {
-    const error = `upstream asked to wait until ${registered.notBefore.toISOString()}; not polled before then`;
-    deps.logger.info("connector deferred", { connectorId: connector.id, notBefore: registered.notBefore });
-    return { report: { ...report, outcome: "deferred", error } };
-  }
+  const notPolled = notPolledNow(deps, connector, registered);
+  if (notPolled) return { report: { ...report, ...notPolled } };
 
   await leaseWhen;
   let windows: Window[] = [];
@@ -132,6 +128,7 @@ export async function prepareConnector(
     {
       secrets: connector.secrets,
       begin: (row) => {
+        if (notPolledNow(deps, connector, row, { quiet: true })) return undefined;
         // Nothing committed yet but a first window failed: start there again, not from a look-back of the new
         // now, which would skip that window for good.
         const resumeAt = row.committedThrough ?? row.windowInFlight?.start;
@@ -147,6 +144,13 @@ export async function prepareConnector(
     },
   );
   if (!lease) return { report: { ...report, outcome: "leased-elsewhere" } };
+  // The row as leased may be newer than the one registered (read at the start of the run, or minutes ago while
+  // the connectors before ran): an operator's disable or an upstream's wait written since still holds.
+  const notPolledAnyMore = notPolledNow(deps, connector, lease.current);
+  if (notPolledAnyMore) {
+    await lease.release();
+    return { report: { ...report, committedThrough: lease.current.committedThrough, ...notPolledAnyMore } };
+  }
   const run = new AbortController();
   const { cursor, windowInFlight } = lease.current;
   const [first] = windows;
@@ -155,6 +159,20 @@ export async function prepareConnector(
       ? { window: first, pages: openWindowPages(deps, connector, first, { cursor, signal: run.signal }) }
       : undefined;
   return { report, lease, windows, begun, run };
+}
+
+/** Why the row says not to poll the connector now (disabled, or the upstream asked to wait), if it does. */
+function notPolledNow(
+  deps: Pick<RunnerDeps, "clock" | "logger">,
+  connector: Connector,
+  row: WatermarkRow,
+  { quiet = false } = {},
+): Pick<ConnectorRunReport, "outcome" | "error"> | undefined {
+  if (row.disabledReason !== "") return { outcome: "disabled" };
+  if (row.notBefore === undefined || deps.clock.now() >= row.notBefore) return undefined;
+  if (!quiet) deps.logger.info("connector deferred", { connectorId: connector.id, notBefore: row.notBefore });
+  const error = `upstream asked to wait until ${row.notBefore.toISOString()}; not polled before then`;
+  return { outcome: "deferred", error };
 }
 
 /** Polls a prepared connector's windows under its lease, then releases it. */

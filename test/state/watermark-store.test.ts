@@ -21,6 +21,7 @@ import {
   WindowNotContiguousError,
 } from "../../src/state/index.ts";
 import { rowToEntity } from "../../src/state/row.ts";
+import { preloadMaxAgeMs } from "../../src/state/watermark-store.ts";
 import { freshTableClient, useAzurite } from "../support/azurite.ts";
 
 const azurite = useAzurite();
@@ -335,6 +336,40 @@ describe("lease", () => {
     expect(held?.owner).toBe("runner-b");
     expect(await mine.acquireLease("stale", "runner-a", minutes(5))).toBeUndefined();
     expect((await mine.get("stale"))?.leaseOwner).toBe("runner-b");
+  });
+
+  it("is registered from one query for many connectors, each row used once and only while recent", async () => {
+    const { tableClient, clock, store } = await freshTable();
+    const reads: string[] = [];
+    tableClient.pipeline.addPolicy({
+      name: "record-reads",
+      sendRequest(request, next) {
+        if (request.method === "GET") reads.push(new URL(request.url).search === "" ? "row" : "query");
+        return next(request);
+      },
+    });
+    const other = store();
+    await other.register(connector("known"));
+    const mine = store();
+
+    reads.length = 0;
+    await mine.preload(["known", "new", "raced", "late"]);
+    expect(reads).toEqual(["query"]);
+    await other.register(connector("raced")); // created after the query: the query said it had no row
+    reads.length = 0;
+    await mine.register(connector("known"));
+    await mine.register(connector("new"));
+    await mine.register(connector("raced"));
+    expect(reads).toEqual(["row"]); // the one read: "raced", after its insert was refused (409)
+    const lease = await mine.acquireLease("known", "runner-a", minutes(5));
+    expect(lease?.owner).toBe("runner-a");
+    expect(reads).toHaveLength(1);
+
+    clock.advance(preloadMaxAgeMs + 1);
+    await mine.register(connector("late"));
+    await mine.register(connector("known")); // used once: read again
+    expect(reads).toEqual(["row", "row", "row"]);
+    expect((await other.get("late"))?.connectorId).toBe("late");
   });
 
   it("marks the first window in flight with its own write, counting attempts as beginWindow does", async () => {
