@@ -84,7 +84,8 @@ export interface WatermarkStore {
    * Reads the rows of many connectors in one query, so each one's `register` (and the lease taken after it) uses
    * the row as read then instead of a read of its own: a run over N connectors makes one call where it made N.
    * A row is used once, within `preloadMaxAgeMs` of the query; one changed since costs a 412 and a fresh read, as
-   * a row `register` read itself does, and a connector found without a row is created without a read.
+   * a row `register` read itself does, and a connector found without a row is created without a read (if one was
+   * created since, the insert is refused and the row read).
    */
   preload(connectorIds: readonly string[]): Promise<void>;
   get(connectorId: string): Promise<WatermarkRow | undefined>;
