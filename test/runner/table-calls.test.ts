@@ -55,16 +55,21 @@ const tally = (calls: readonly string[]) =>
     [...new Set(calls)].sort().map((call) => [call, calls.filter((other) => other === call).length]),
   );
 
+/** The runner's pipeline against the Jira fake, every table request it makes from now on counted in `calls`. */
+async function countedPipeline(): Promise<{ p: Pipeline; calls: string[] }> {
+  const calls: string[] = [];
+  jira = await startJiraFake({ records: jiraRecords(12, "2026-01-01T00:45:30Z", 75) });
+  pipeline = await startPipeline(azurite(), jira, {
+    now: NOW,
+    tableClientOptions: { additionalPolicies: [{ policy: countingPolicy(calls), position: "perCall" }] },
+  });
+  calls.length = 0; // the table's creation
+  return { p: pipeline, calls };
+}
+
 describe("table calls per run", () => {
   it("are one read and one write per window plus one, with history written behind and no history listing", async () => {
-    const calls: string[] = [];
-    jira = await startJiraFake({ records: jiraRecords(12, "2026-01-01T00:45:30Z", 75) });
-    pipeline = await startPipeline(azurite(), jira, {
-      now: NOW,
-      tableClientOptions: { additionalPolicies: [{ policy: countingPolicy(calls), position: "perCall" }] },
-    });
-    const p = pipeline;
-    calls.length = 0; // the table's creation
+    const { p, calls } = await countedPipeline();
 
     const first = await runAll(p.deps(), [p.connector], {
       budgetMs: 60_000,
@@ -97,13 +102,7 @@ describe("table calls per run", () => {
   });
 
   it("read every connector's row of a run in one query; a row changed since costs that connector one read", async () => {
-    const calls: string[] = [];
-    jira = await startJiraFake({ records: jiraRecords(12, "2026-01-01T00:45:30Z", 75) });
-    pipeline = await startPipeline(azurite(), jira, {
-      now: NOW,
-      tableClientOptions: { additionalPolicies: [{ policy: countingPolicy(calls), position: "perCall" }] },
-    });
-    const p = pipeline;
+    const { p, calls } = await countedPipeline();
     const connectors = ["jira-a", "jira-b", "jira-c"].map((id) => ({ ...p.connector, id }));
     const options = { budgetMs: 60_000, concurrency: 1, initialLookbackMin: 15 };
     await runAll(p.deps(), connectors, options);
